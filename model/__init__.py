@@ -1,0 +1,1 @@
+"""What a trained factsep classifier is and how it labels text."""

@@ -1,0 +1,1 @@
+"""Command-line entry points: thin wrappers over `factsep.training` and `factsep.model`."""

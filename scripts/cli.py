@@ -1,0 +1,297 @@
+"""`factsep`: label articles, train and evaluate the classifier, check the data, benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from factsep.model.backends import PRECISIONS
+from factsep.model.directory import NotAModelError
+from factsep.model.inputs import InputOptions
+from factsep.model.labels import LABELS
+from factsep.model.outputs import FORMATS, OutputError
+from factsep.training.config import TrainingSettings
+from factsep.training.dataset import DataError
+from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, split_path
+
+EXAMPLES = """examples:
+  factsep label article.txt                      # JSONL rows on standard output
+  factsep label news/ -o labels.csv --format csv
+  factsep label feed.jsonl --text-key body --id-key url -o out.jsonl
+  cat article.txt | factsep label - --format text --keep fact
+  factsep train                                  # retrain the default model
+  factsep evaluate data/test.jsonl -o reports/test
+  factsep data check
+"""
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _model_dir(argument: str | None) -> Path:
+    """The model to use: the one given, else the default model (trained first if missing)."""
+    if argument:
+        return Path(argument)
+    from factsep.training.default_model import ensure_default_model
+
+    return ensure_default_model(_log)
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from factsep.model.job import label_inputs
+    from factsep.model.predict import Labeller
+
+    keep = tuple(label.strip() for label in args.keep.split(",") if label.strip())
+    unknown = [label for label in keep if label not in LABELS]
+    if unknown:
+        raise ValueError(f"--keep takes labels from {', '.join(LABELS)}; not {unknown}")
+    labeller = Labeller.from_directory(
+        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+    )
+    summary = label_inputs(
+        labeller,
+        args.inputs,
+        Path(args.output) if args.output else None,
+        fmt=args.format,
+        keep=keep,
+        force=args.force,
+        strict=args.strict,
+        options=InputOptions(text_key=args.text_key, id_key=args.id_key),
+        log=_log,
+    )
+    _log(summary.line() + f" [{labeller.precision}]")
+    if summary.articles == 0:
+        _log("error: no article could be labelled")
+        return 1
+    return 1 if summary.stopped_early or (args.strict and summary.problems) else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from factsep.training.default_model import train_model
+
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in fields(TrainingSettings)
+        if getattr(args, f.name) is not None
+    }
+    settings = (
+        TrainingSettings.from_file(args.config, **overrides)
+        if args.config
+        else TrainingSettings(**overrides)
+    )
+    output = Path(args.output) if args.output else default_model_dir()
+    if output.exists() and not args.force:
+        raise ValueError(f"{output} already exists; use --force to replace it")
+    data = {name: Path(getattr(args, f"{name}_file")) for name in ("train", "dev", "test")}
+    train_model(settings, output, _log, compare_context=args.compare_context, data=data)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from factsep.training.evaluate import run_evaluation
+
+    metrics = run_evaluation(
+        data=Path(args.data),
+        model_dir=_model_dir(args.model),
+        out_dir=Path(args.output),
+        data_format=args.format,
+        mode=args.mode,
+        compare=[Path(p) for p in args.compare],
+        precision=args.precision,
+        force=args.force,
+        log=_log,
+    )
+    if args.min_macro_f1 is not None and metrics["macro_f1"] < args.min_macro_f1:
+        _log(f"gate failed: macro-F1 {metrics['macro_f1']:.4f} < {args.min_macro_f1}")
+        return 2
+    return 0
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    from factsep.training.datacheck import check_splits
+
+    report = check_splits({name: Path(args.data_dir) / f"{name}.jsonl" for name in args.splits})
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def cmd_data_build(args: argparse.Namespace) -> int:
+    from factsep.training.authoring import build_dataset
+
+    paths = build_dataset(Path(args.articles), Path(args.out), args.seed)
+    for path in paths.values():
+        _log(f"wrote {path}")
+    return 0
+
+
+def cmd_data_agreement(args: argparse.Namespace) -> int:
+    from factsep.training.agreement import compare
+
+    agreement = compare(Path(args.first), Path(args.second))
+    print(agreement.render())
+    if args.list:
+        for d in agreement.disagreements:
+            print(f"{d.doc_id}#{d.number}\t{d.first}\t{d.second}\t{d.sentence}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from factsep.training.bench import run_benchmark
+
+    run_benchmark(
+        _model_dir(args.model),
+        split_path("test"),
+        min_sentences=args.sentences,
+        precisions=args.precisions.split(","),
+        print_line=print,
+    )
+    return 0
+
+
+def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("training settings (override --config)")
+    for f in fields(TrainingSettings):
+        flag = "--" + f.name.replace("_", "-")
+        kind = f.type if isinstance(f.type, type) else eval(f.type)  # "int" -> int  # noqa: S307
+        if kind is bool:
+            group.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                help=f"{f.metadata['help']} (default: {f.default})",
+            )
+        else:
+            group.add_argument(
+                flag, dest=f.name, type=kind, default=None,
+                help=f"{f.metadata['help']} (default: {f.default})",
+            )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="factsep",
+        description="Label each sentence of a news article as fact, opinion or filler.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    label = commands.add_parser(
+        "label", help="label articles sentence by sentence",
+        description="Label articles. Without --model, the default model is used "
+        "(trained first if it is missing). Rows go to standard output unless -o is given.",
+    )
+    label.add_argument("inputs", nargs="+", metavar="INPUT",
+                       help=".txt/.md files, directories (recursive), .jsonl files, or - for stdin")
+    label.add_argument("-o", "--output", help="output file (default: standard output)")
+    label.add_argument("--format", choices=FORMATS, default="jsonl", help="output format")
+    label.add_argument("--keep", default="fact",
+                       help="with --format text: labels to keep, comma-separated (default: fact)")
+    label.add_argument("--model", help=f"model directory (default: {default_model_dir()})")
+    label.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                       help="inference path; auto: the fastest one that keeps accuracy")
+    label.add_argument("--batch-tokens", type=int, default=4096,
+                       help="batch size, in padded tokens (default: 4096)")
+    label.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    label.add_argument("--text-key", default="text", help="JSONL field holding the text")
+    label.add_argument("--id-key", default="id", help="JSONL field holding the article id")
+    label.add_argument("--strict", action="store_true",
+                       help="stop at the first bad input (what was labelled is kept)")
+    label.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    label.set_defaults(handler=cmd_label)
+
+    train = commands.add_parser(
+        "train", help="fine-tune the classifier",
+        description="Fine-tune on data/train.jsonl, select on data/dev.jsonl, score on "
+        "data/test.jsonl and save one model directory (default: the default model).",
+    )
+    train.add_argument("-o", "--output", help=f"model directory (default: {default_model_dir()})")
+    train.add_argument("--config", help="JSON file of training settings")
+    for name, role in (("train", "training"), ("dev", "model selection"), ("test", "the card")):
+        train.add_argument(f"--{name}-file", default=str(split_path(name)),
+                           help=f"labelled JSONL for {role} (default: data/{name}.jsonl)")
+    train.add_argument("--compare-context", action="store_true",
+                       help="also train the other context variant; keep the better on dev")
+    train.add_argument("--force", action="store_true", help="replace an existing model directory")
+    _add_settings_options(train)
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a model on a labelled set and write reports",
+        description="Score a model against gold labels, with baselines, and write "
+        "metrics.json, report.md and report.html.",
+    )
+    evaluate.add_argument("data", nargs="?", default=str(split_path("test")),
+                          help="labelled file (default: data/test.jsonl)")
+    evaluate.add_argument("-o", "--output", default="reports/evaluation",
+                          help="report folder (default: reports/evaluation)")
+    evaluate.add_argument("--model", help="model directory (default: the default model)")
+    evaluate.add_argument("--format", choices=("articles", "checkthat"), default="articles",
+                          help="articles: the dataset's JSONL; checkthat: CheckThat! TSV")
+    evaluate.add_argument("--mode", choices=("gold", "end-to-end"), default="gold",
+                          help="gold: classify the gold spans; end-to-end: our segmentation")
+    evaluate.add_argument("--compare", action="append", default=[], metavar="MODEL_DIR",
+                          help="another model to score side by side (repeatable)")
+    evaluate.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto")
+    evaluate.add_argument("--min-macro-f1", type=float,
+                          help="exit with status 2 when macro-F1 is below this value")
+    evaluate.add_argument("--force", action="store_true", help="overwrite existing reports")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    data = commands.add_parser("data", help="build and check the labelled dataset")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    check = data_commands.add_parser(
+        "check", help="validate the splits and print counts",
+        description="Check schema, offsets, coverage, labels, unique ids and cross-split "
+        "leaks (same article or near-duplicate sentence); print counts.",
+    )
+    check.add_argument("--data-dir", default=str(DATA_DIR))
+    check.add_argument("--splits", nargs="+", default=["train", "dev", "test"])
+    check.set_defaults(handler=cmd_data_check)
+    build = data_commands.add_parser(
+        "build", help="compile data/articles/*.txt into the train/dev/test JSONL splits"
+    )
+    build.add_argument("--articles", default=str(ARTICLES_DIR))
+    build.add_argument("--out", default=str(DATA_DIR))
+    build.add_argument("--seed", type=int, default=13)
+    build.set_defaults(handler=cmd_data_build)
+    agreement = data_commands.add_parser(
+        "agreement", help="Cohen's kappa between two annotators of the same sentences"
+    )
+    agreement.add_argument("--first", default=str(DATA_DIR / "annotation" / "first"))
+    agreement.add_argument("--second", default=str(DATA_DIR / "annotation" / "second"))
+    agreement.add_argument("--list", action="store_true", help="print every disagreement")
+    agreement.set_defaults(handler=cmd_data_agreement)
+
+    bench = commands.add_parser(
+        "bench", help="measure speed, memory and accuracy of each inference path",
+    )
+    bench.add_argument("--model", help="model directory (default: the default model)")
+    bench.add_argument("--sentences", type=int, default=5000,
+                       help="corpus size: the test split repeated to at least this many")
+    bench.add_argument("--precisions", default=",".join(PRECISIONS),
+                       help="comma-separated paths to measure")
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; errors in the user's input exit with a message, not a trace."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (DataError, NotAModelError, OutputError, ValueError) as error:
+        _log(f"error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

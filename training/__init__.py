@@ -1,0 +1,1 @@
+"""Fine-tuning, the labelled dataset's tooling and the evaluation harness."""

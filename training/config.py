@@ -1,0 +1,68 @@
+"""Training settings: one dataclass, validated on construction, loadable from a JSON file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from factsep.model.windows import CONTEXT_MODES
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Everything that decides a training run; the same settings and seed give the same model."""
+
+    base: str = _setting(
+        "all-MiniLM-L6-v2",
+        "pretrained encoder: the packaged default, a Hugging Face id or a local directory",
+    )
+    context: str = _setting("window", "window: classify sentences in context; sentence: alone")
+    max_length: int = _setting(256, "tokens per encoder window")
+    epochs: int = _setting(6, "passes over the training articles")
+    learning_rate: float = _setting(8e-5, "peak AdamW learning rate")
+    weight_decay: float = _setting(0.01, "AdamW weight decay")
+    warmup_ratio: float = _setting(0.1, "share of steps with a linear warm-up")
+    batch_tokens: int = _setting(2048, "padded tokens per training step (the batch size)")
+    dropout: float = _setting(0.1, "dropout before the classification head")
+    class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
+    seed: int = _setting(42, "the one seed; every other seed derives from it")
+    threads: int = _setting(0, "CPU threads for torch (0: torch's default)")
+
+    def __post_init__(self) -> None:
+        if self.context not in CONTEXT_MODES:
+            raise ValueError(f"context must be one of {CONTEXT_MODES}, not {self.context!r}")
+        for name in ("max_length", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.batch_tokens < self.max_length:
+            raise ValueError("batch_tokens must be at least max_length")
+        if not 16 <= self.max_length <= 512:
+            raise ValueError("max_length must be between 16 and 512")
+        if not 0 < self.learning_rate < 1:
+            raise ValueError("learning_rate must be in (0, 1)")
+        if not 0 <= self.dropout < 1 or not 0 <= self.warmup_ratio < 1:
+            raise ValueError("dropout and warmup_ratio must be in [0, 1)")
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> TrainingSettings:
+        """Settings from a JSON object file; unknown keys are an error naming the file."""
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: cannot read training settings ({error})") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: training settings must be a JSON object")
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"{path}: unknown training settings {sorted(unknown)}")
+        return cls(**{**values, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,72 @@
+"""The default model: trained from the repository's data on first use, then loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from factsep.model.directory import NotAModelError, read_model_config
+from factsep.model.windows import CONTEXT_MODES
+
+from .config import TrainingSettings
+from .dataset import read_articles
+from .inference_paths import choose_inference_path
+from .paths import default_model_dir, split_path
+from .train import evaluate_gold, save_trained, train
+
+Log = Callable[[str], None]
+
+
+def default_model_ready(directory: Path | None = None) -> bool:
+    try:
+        read_model_config(directory or default_model_dir())
+    except NotAModelError:
+        return False
+    return True
+
+
+def ensure_default_model(log: Log, directory: Path | None = None) -> Path:
+    """Return the default model directory, training it first if it is missing."""
+    directory = directory or default_model_dir()
+    if default_model_ready(directory):
+        return directory
+    log(
+        f"no default model at {directory}: training it now from the repository's data "
+        "(a few minutes on a laptop CPU; this happens once)"
+    )
+    return train_model(TrainingSettings(), directory, log)
+
+
+def train_model(
+    settings: TrainingSettings,
+    directory: Path,
+    log: Log,
+    compare_context: bool = False,
+    data: dict[str, Path] | None = None,
+) -> Path:
+    """Train on data/train.jsonl, select on dev, score on test, save, pick the inference path.
+
+    With `compare_context`, both context variants are trained; the one with the better dev
+    macro-F1 is saved and the card reports both on dev and test.
+    """
+    data = data or {name: split_path(name) for name in ("train", "dev", "test")}
+    variants = CONTEXT_MODES if compare_context else (settings.context,)
+    results = []
+    for context in variants:
+        log(f"training the {context!r} variant")
+        results.append(train(replace(settings, context=context), data["train"], data["dev"], log))
+    comparison = {}
+    if compare_context:
+        test_articles = read_articles(data["test"])
+        for result in results:
+            test = evaluate_gold(result.model, test_articles)
+            comparison[result.settings.context] = {
+                "dev": result.dev["macro_f1"],
+                "test": test["macro_f1"],
+            }
+    best = max(results, key=lambda r: r.dev["macro_f1"])
+    save_trained(best, directory, data, data["test"], comparison)
+    choose_inference_path(directory, data["test"], log)
+    log(f"saved the {best.settings.context!r} model to {directory}")
+    return directory

@@ -1,0 +1,219 @@
+"""`factsep evaluate`: score models and baselines on a labelled set and write the reports.
+
+Models are scored through `Labeller`, the same path `factsep label` uses: in gold mode
+it classifies the gold spans in their article's context; in end-to-end mode it segments
+and labels the raw text exactly as `factsep label` does, and each gold sentence takes the
+predicted label covering most of its characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from factsep.model.labels import LABELS
+from factsep.model.predict import Article, Labeller
+
+from .baselines import MajorityBaseline, TfidfBaseline
+from .dataset import DataError, read_articles
+from .metrics import boundary_scores, majority_labels, summarise
+from .model_card import file_sha256
+from .paths import split_path
+from .report import SystemResult, per_label_table, write_reports
+from .scoring import ScoredSentence
+
+CHECKTHAT_LABELS = ("OBJ", "SUBJ")
+Log = Callable[[str], None]
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """Gold articles (text and spans) with one label per span, in some label space."""
+
+    doc_ids: list[str]
+    genres: list[str]
+    texts: list[str]
+    spans: list[list[Span]]
+    gold: list[list[str]]
+    labels: tuple[str, ...]
+
+    @property
+    def checkthat(self) -> bool:
+        return self.labels == CHECKTHAT_LABELS
+
+
+def load_gold(path: Path, data_format: str) -> GoldSet:
+    """Read a labelled file in the dataset's article format or the CheckThat! TSV format."""
+    if data_format == "checkthat":
+        return _load_checkthat(path)
+    articles = read_articles(path)
+    return GoldSet(
+        doc_ids=[a["id"] for a in articles],
+        genres=[a["genre"] for a in articles],
+        texts=[a["text"] for a in articles],
+        spans=[[(s["start"], s["end"]) for s in a["sentences"]] for a in articles],
+        gold=[[s["label"] for s in a["sentences"]] for a in articles],
+        labels=LABELS,
+    )
+
+
+def _load_checkthat(path: Path) -> GoldSet:
+    """CheckThat! subjectivity TSV: one sentence per row, read with QUOTE_NONE."""
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            rows = list(csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read the CheckThat! file ({error})") from None
+    if not rows or not {"sentence_id", "sentence", "label"} <= set(rows[0]):
+        raise DataError(f"{path}: expected a TSV with sentence_id, sentence and label columns")
+    gold = GoldSet([], [], [], [], [], CHECKTHAT_LABELS)
+    for number, row in enumerate(rows, start=2):
+        text = (row["sentence"] or "").strip()
+        if row["label"] not in CHECKTHAT_LABELS or not text:
+            raise DataError(f"{path}:{number}: needs a sentence and a label in {CHECKTHAT_LABELS}")
+        gold.doc_ids.append(row["sentence_id"])
+        gold.genres.append("checkthat")
+        gold.texts.append(text)
+        gold.spans.append([(0, len(text))])
+        gold.gold.append([row["label"]])
+    return gold
+
+
+def _to_label_space(probs: np.ndarray, gold: GoldSet) -> np.ndarray:
+    """Map fact/opinion/filler probabilities to the gold set's labels (CheckThat: OBJ/SUBJ)."""
+    if not gold.checkthat:
+        return probs
+    fact = probs[:, LABELS.index("fact")]
+    return np.stack([fact, 1.0 - fact], axis=1)
+
+
+def _scored(gold: GoldSet, probs: Sequence[np.ndarray]) -> list[ScoredSentence]:
+    out = []
+    for a, article_probs in enumerate(probs):
+        text, spans = gold.texts[a], gold.spans[a]
+        sentences = [text[start:end] for start, end in spans]
+        mapped = _to_label_space(np.asarray(article_probs), gold)
+        for i, row in enumerate(mapped):
+            out.append(
+                ScoredSentence(
+                    doc_id=gold.doc_ids[a],
+                    genre=gold.genres[a],
+                    text=sentences[i],
+                    before=sentences[i - 1] if i else "",
+                    after=sentences[i + 1] if i + 1 < len(sentences) else "",
+                    gold=gold.gold[a][i],
+                    pred=gold.labels[int(row.argmax())],
+                    probs=tuple(float(p) for p in row),
+                )
+            )
+    return out
+
+
+def score_gold_mode(labeller: Labeller, gold: GoldSet) -> list[ScoredSentence]:
+    """Classify the gold spans, each in its article's context."""
+    probs = labeller.predict_spans(list(zip(gold.texts, gold.spans, strict=True)))
+    return _scored(gold, probs)
+
+
+def score_end_to_end(labeller: Labeller, gold: GoldSet) -> tuple[list[ScoredSentence], dict]:
+    """Segment and label as `factsep label` does; score gold sentences by character majority."""
+    articles = [Article(i, t) for i, t in zip(gold.doc_ids, gold.texts, strict=True)]
+    predicted = list(labeller.label_many(articles))
+    probs = []
+    for spans, labelled in zip(gold.spans, predicted, strict=True):
+        pred_spans = [(s.start, s.end) for s in labelled.sentences]
+        labels = majority_labels(spans, pred_spans, [s.label for s in labelled.sentences])
+        probs.append(np.stack([_majority_probs(span, label, labelled.sentences)
+                               for span, label in zip(spans, labels, strict=True)]))
+    boundaries = boundary_scores(
+        gold.spans, [[(s.start, s.end) for s in a.sentences] for a in predicted]
+    )
+    return _scored(gold, probs), boundaries
+
+
+def _majority_probs(span: Span, label: str, sentences: Sequence) -> np.ndarray:
+    """Probabilities of the predicted sentence with `label` that overlaps `span` the most."""
+    def overlap(s) -> int:
+        return max(0, min(span[1], s.end) - max(span[0], s.start))
+
+    best = max((s for s in sentences if s.label == label), key=overlap)
+    return np.asarray(best.probs)
+
+
+def score_baseline(baseline: MajorityBaseline | TfidfBaseline, gold: GoldSet) -> list:
+    """Baselines classify each gold sentence on its own text."""
+    texts = [[t[s:e] for s, e in spans] for t, spans in zip(gold.texts, gold.spans, strict=True)]
+    flat = baseline.predict_proba([s for article in texts for s in article])
+    probs, start = [], 0
+    for article in texts:
+        probs.append(flat[start : start + len(article)])
+        start += len(article)
+    return _scored(gold, probs)
+
+
+def run_evaluation(
+    data: Path,
+    model_dir: Path,
+    out_dir: Path,
+    data_format: str = "articles",
+    mode: str = "gold",
+    compare: Sequence[Path] = (),
+    precision: str = "auto",
+    force: bool = False,
+    log: Log = print,
+    baseline_train: Path | None = None,
+) -> dict[str, float | str]:
+    """Score the model, the compared models and the baselines; write and print the report."""
+    if (out_dir / "metrics.json").exists() and not force:
+        raise ValueError(f"{out_dir}: reports already exist; use --force to overwrite them")
+    gold = load_gold(data, data_format)
+    n_resamples = 1000
+    systems, extra = [], {}
+    for index, directory in enumerate([model_dir, *compare]):
+        labeller = Labeller.from_directory(directory, precision)
+        if mode == "end-to-end":
+            sentences, boundaries = score_end_to_end(labeller, gold)
+            if index == 0:
+                extra = boundaries
+        else:
+            sentences = score_gold_mode(labeller, gold)
+        name = "model" if index == 0 else f"compare {Path(directory).name}"
+        metrics = summarise(sentences, gold.labels, n_resamples)
+        systems.append(SystemResult(f"{name} ({labeller.precision})", sentences, metrics))
+    baseline_train = baseline_train or split_path("train")
+    systems += _baselines(gold, baseline_train, n_resamples)
+    notes = [
+        f"Data: {data} (sha256 {file_sha256(data)[:12]}), format {data_format}, mode {mode}.",
+        f"Model: {model_dir}; baselines trained on {baseline_train}.",
+    ]
+    if gold.checkthat:
+        notes.append("CheckThat! mapping: fact -> OBJ; opinion, filler -> SUBJ.")
+    paths = write_reports(
+        out_dir, systems[0], systems[1:], extra or None,
+        title="factsep evaluation", notes=notes, labels=gold.labels,
+    )
+    print(per_label_table(systems, gold.labels))
+    log(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return {"macro_f1": systems[0].metrics["macro_f1"], **extra}
+
+
+def _baselines(gold: GoldSet, train_path: Path, n_resamples: int) -> list[SystemResult]:
+    train = read_articles(train_path)
+    texts = [a["text"][s["start"] : s["end"]] for a in train for s in a["sentences"]]
+    labels = [s["label"] for a in train for s in a["sentences"]]
+    results = []
+    for baseline in (MajorityBaseline(labels), TfidfBaseline(texts, labels)):
+        sentences = score_baseline(baseline, gold)
+        metrics = summarise(sentences, gold.labels, n_resamples)
+        results.append(SystemResult(baseline.name, sentences, metrics))
+    return results
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use `factsep evaluate`")

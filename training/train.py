@@ -1,0 +1,173 @@
+"""Fine-tune a SentenceTagger on the labelled articles and save one model directory."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup, set_seed
+
+from factsep.model.base_encoder import resolve_base
+from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save_model
+from factsep.model.labels import LABEL2ID, LABELS
+from factsep.model.predict import Labeller
+from factsep.model.windows import Window, build_windows, collate, token_batches
+
+from .config import TrainingSettings
+from .dataset import read_articles
+from .metrics import label_metrics
+from .model_card import render_model_card
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class TrainingResult:
+    model: LoadedModel
+    settings: TrainingSettings
+    dev: dict[str, float]
+    test: dict[str, float] | None
+    seconds: float
+    best_epoch: int
+
+
+def train(
+    settings: TrainingSettings,
+    train_path: Path,
+    dev_path: Path,
+    log: Log = print,
+) -> TrainingResult:
+    """Fine-tune with `settings`; keep the epoch with the best dev macro-F1."""
+    started = time.perf_counter()
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    set_seed(settings.seed)
+    train_articles = read_articles(train_path)
+    dev_articles = read_articles(dev_path)
+    model = new_model(
+        resolve_base(settings.base),
+        TaggerSettings(settings.context, settings.max_length, settings.dropout),
+    )
+    windows, labels = _training_windows(model, train_articles)
+    steps_per_epoch = len(token_batches(windows, settings.batch_tokens))
+    total_steps = steps_per_epoch * settings.epochs
+    optimizer = torch.optim.AdamW(
+        model.tagger.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(total_steps * settings.warmup_ratio), total_steps
+    )
+    loss_fn = nn.CrossEntropyLoss(weight=_class_weights(labels, settings.class_weighting))
+    rng = random.Random(settings.seed)
+    pad_id = model.tokenizer.pad_token_id or 0
+    log(
+        f"training on {len(train_articles)} articles ({len(labels)} sentences, "
+        f"{len(windows)} windows), {settings.epochs} epochs of {steps_per_epoch} steps"
+    )
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    progress = tqdm(total=total_steps, desc="training", unit="step", file=sys.stderr, disable=None)
+    for epoch in range(1, settings.epochs + 1):
+        model.tagger.train()
+        for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
+            batch = collate(batch_windows, pad_id)
+            targets = torch.tensor([labels[key] for key in batch.sentence_keys])
+            logits = model.tagger(
+                batch.input_ids, batch.attention_mask, batch.token_sentence, batch.num_sentences
+            )
+            loss = loss_fn(logits, targets)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.tagger.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            progress.update(1)
+            progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
+        dev_scores = evaluate_gold(model, dev_articles)
+        log(f"epoch {epoch}: dev macro-F1 {dev_scores['macro_f1']:.4f}")
+        if best is None or dev_scores["macro_f1"] > best[0]:
+            best = (dev_scores["macro_f1"], epoch, copy.deepcopy(model.tagger.state_dict()))
+    progress.close()
+    assert best is not None
+    model.tagger.load_state_dict(best[2])
+    model.tagger.eval()
+    dev = evaluate_gold(model, dev_articles)
+    return TrainingResult(model, settings, dev, None, time.perf_counter() - started, best[1])
+
+
+def evaluate_gold(
+    model: LoadedModel, articles: Sequence[dict[str, Any]], labeller: Labeller | None = None
+) -> dict[str, float]:
+    """Label the gold spans through the prediction path and score them."""
+    model.tagger.eval()
+    labeller = labeller or Labeller(model)
+    items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
+    probs = labeller.predict_spans(items)
+    gold = [s["label"] for a in articles for s in a["sentences"]]
+    pred = [LABELS[int(row.argmax())] for article_probs in probs for row in article_probs]
+    return label_metrics(gold, pred, LABELS)
+
+
+def _training_windows(
+    model: LoadedModel, articles: Sequence[dict[str, Any]]
+) -> tuple[list[Window], dict[tuple[int, int], int]]:
+    sentences = [[a["text"][s["start"] : s["end"]] for s in a["sentences"]] for a in articles]
+    windows = build_windows(
+        model.tokenizer, sentences, model.settings.max_length, model.settings.context
+    )
+    labels = {
+        (article_index, sentence_index): LABEL2ID[sentence["label"]]
+        for article_index, article in enumerate(articles)
+        for sentence_index, sentence in enumerate(article["sentences"])
+    }
+    return windows, labels
+
+
+def _shuffled_batches(
+    windows: Sequence[Window], batch_tokens: int, rng: random.Random
+) -> list[list[Window]]:
+    """Batches of similar-length windows (little padding), in a random order each epoch."""
+    shuffled = list(windows)
+    rng.shuffle(shuffled)  # ties in length fall in a new order each epoch
+    batches = token_batches(shuffled, batch_tokens)
+    rng.shuffle(batches)
+    return batches
+
+
+def _class_weights(labels: dict[tuple[int, int], int], enabled: bool) -> torch.Tensor | None:
+    if not enabled:
+        return None
+    counts = torch.bincount(torch.tensor(list(labels.values())), minlength=len(LABELS)).float()
+    return counts.sum() / (len(LABELS) * counts.clamp(min=1))
+
+
+def save_trained(
+    result: TrainingResult,
+    directory: Path,
+    data_files: dict[str, Path],
+    test_path: Path | None,
+    comparison: dict[str, dict[str, float]] | None = None,
+) -> Path:
+    """Score on the test split (if given), then write the model directory with its card."""
+    if test_path is not None:
+        result.test = evaluate_gold(result.model, read_articles(test_path))
+    card = render_model_card(result, data_files, comparison or {})
+    save_model(
+        result.model,
+        directory,
+        {"README.md": card, "training_settings.json": _settings_json(result.settings)},
+    )
+    return directory
+
+
+def _settings_json(settings: TrainingSettings) -> str:
+    return json.dumps(settings.to_dict(), indent=2) + "\n"
