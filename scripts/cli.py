@@ -123,7 +123,7 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 def cmd_data_build(args: argparse.Namespace) -> int:
     from factsep.training.authoring import build_dataset
 
-    paths = build_dataset(Path(args.articles), Path(args.out), args.seed)
+    paths = build_dataset(Path(args.articles), Path(args.out), args.seed, args.reshuffle)
     for path in paths.values():
         _log(f"wrote {path}")
     return 0
@@ -257,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--articles", default=str(ARTICLES_DIR))
     build.add_argument("--out", default=str(DATA_DIR))
     build.add_argument("--seed", type=int, default=13)
+    build.add_argument("--reshuffle", action="store_true",
+                       help="re-split every article (default: existing articles keep their split)")
     build.set_defaults(handler=cmd_data_build)
     agreement = data_commands.add_parser(
         "agreement", help="Cohen's kappa between two annotators of the same sentences"

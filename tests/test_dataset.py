@@ -1,16 +1,22 @@
 """The labelled dataset: its contract, its loader, the authoring format and the splits."""
 
 import json
+from pathlib import Path
 
 import pytest
 from datasets import Dataset
 
 from factsep.model.labels import LABELS
 from factsep.training.agreement import compare
-from factsep.training.authoring import parse_article_file, read_article_files, split_by_genre
+from factsep.training.authoring import (
+    existing_assignment,
+    parse_article_file,
+    read_article_files,
+    split_by_genre,
+)
 from factsep.training.datacheck import check_splits
 from factsep.training.dataset import DataError, load_articles, read_articles, sentence_examples
-from factsep.training.paths import ARTICLES_DIR, DATA_DIR, split_path
+from factsep.training.paths import ARTICLES_DIR, split_path
 
 GOOD = {"id": "a", "genre": "wire", "source": "test", "text": "One. Two.",
         "sentences": [{"start": 0, "end": 4, "label": "fact"},
@@ -138,5 +144,17 @@ def test_agreement_against_hand_computed_kappa(tmp_path):
     assert [(d.first, d.second) for d in result.disagreements] == [("fact", "opinion")]
 
 
-def test_data_dir_is_where_the_splits_are():
-    assert (DATA_DIR / "README.md").is_file()
+def test_rebuild_keeps_existing_articles_in_their_split(tmp_path):
+    from factsep.training.authoring import build_dataset
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for path in sorted((Path(__file__).parent / "fixtures" / "articles").glob("*.txt")):
+        (articles / path.name).write_text(path.read_text())
+    out = tmp_path / "data"
+    build_dataset(articles, out, seed=1)
+    before = existing_assignment(out)
+    (articles / "t-99.txt").write_text("# id: t-99\n# genre: wire\n# source: test\nfact\tNews.\n")
+    build_dataset(articles, out, seed=99)
+    after = existing_assignment(out)
+    assert {k: after[k] for k in before} == before and "t-99" in after

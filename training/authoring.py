@@ -124,11 +124,34 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         raise
 
 
-def build_dataset(articles_dir: Path, out_dir: Path, seed: int = 13) -> dict[str, Path]:
-    """Compile every article file and write train/dev/test JSONL into `out_dir`."""
-    splits = split_by_genre(read_article_files(articles_dir), seed)
+def existing_assignment(out_dir: Path) -> dict[str, str]:
+    """article id -> split, as the split files in `out_dir` have it (empty if none exist)."""
+    assignment = {}
+    for name in SPLITS:
+        path = Path(out_dir) / f"{name}.jsonl"
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    assignment[json.loads(line)["id"]] = name
+    return assignment
+
+
+def build_dataset(
+    articles_dir: Path, out_dir: Path, seed: int = 13, reshuffle: bool = False
+) -> dict[str, Path]:
+    """Compile every article file and write train/dev/test JSONL into `out_dir`.
+
+    Articles already in a split stay there (so a test set that was annotated twice keeps
+    its articles); new articles are split among themselves, stratified by genre.
+    """
+    articles = read_article_files(articles_dir)
+    kept = {} if reshuffle else existing_assignment(out_dir)
+    splits = split_by_genre([a for a in articles if a["id"] not in kept], seed)
+    for article in articles:
+        if article["id"] in kept:
+            splits[kept[article["id"]]].append(article)
     paths = {}
     for name, rows in splits.items():
         paths[name] = Path(out_dir) / f"{name}.jsonl"
-        write_jsonl(paths[name], rows)
+        write_jsonl(paths[name], sorted(rows, key=lambda a: a["id"]))
     return paths
