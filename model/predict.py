@@ -166,9 +166,12 @@ def make_backend(model: LoadedModel, precision: str, threads: int | None = None)
 def default_precision(directory: Path) -> str:
     """The path the model directory recommends (chosen by `factsep bench`), else fp32."""
     path = directory / INFERENCE_FILE
-    if not path.is_file():
+    try:
+        choice = json.loads(path.read_text(encoding="utf-8")).get("default_precision", "fp32")
+    except (OSError, ValueError, AttributeError):
+        return "fp32"  # no (readable) recommendation: the reference path
+    if choice not in PRECISIONS:
         return "fp32"
-    choice = json.loads(path.read_text(encoding="utf-8")).get("default_precision", "fp32")
     if choice == "int8" and not (directory / ONNX_INT8_FILE).is_file():
         return "fp32"
     if choice == "bf16":

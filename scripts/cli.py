@@ -18,6 +18,7 @@ from factsep.training.config import TrainingSettings
 from factsep.training.dataset import DataError
 from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, split_path
 
+SETTING_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
   factsep label news/ -o labels.csv --format csv
@@ -157,7 +158,7 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training settings (override --config)")
     for f in fields(TrainingSettings):
         flag = "--" + f.name.replace("_", "-")
-        kind = f.type if isinstance(f.type, type) else eval(f.type)  # "int" -> int  # noqa: S307
+        kind = SETTING_TYPES[f.type]
         if kind is bool:
             group.add_argument(
                 flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import torch
 
+from factsep.model.backends import ONNX_INT8_FILE
 from factsep.model.directory import load_model
 from factsep.model.job import label_inputs
 from factsep.model.predict import Labeller
+from factsep.model.quantize import export_int8
 from factsep.model.segment import segment
 from factsep.model.windows import build_windows, collate, token_batches
 
@@ -111,12 +113,9 @@ def run_benchmark(
 
 
 def _prepare_paths(model_dir: Path, precisions: Sequence[str]) -> None:
-    if "int8" in precisions:
-        from factsep.model.backends import ONNX_INT8_FILE
-        from factsep.model.quantize import export_int8
-
-        if not (model_dir / ONNX_INT8_FILE).is_file():
-            export_int8(load_model(model_dir), model_dir)
+    """Build the int8 encoder once, before the measuring processes start."""
+    if "int8" in precisions and not (model_dir / ONNX_INT8_FILE).is_file():
+        export_int8(load_model(model_dir), model_dir)
 
 
 def _print_table(rows: list[dict], print_line: Print) -> None:

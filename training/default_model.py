@@ -10,6 +10,7 @@ from factsep.model.directory import NotAModelError, read_model_config
 from factsep.model.windows import CONTEXT_MODES
 
 from .config import TrainingSettings
+from .context_record import COMPARISON_FILE, recorded_comparison, write_comparison
 from .dataset import read_articles
 from .inference_paths import choose_inference_path
 from .paths import default_model_dir, split_path
@@ -56,17 +57,21 @@ def train_model(
     for context in variants:
         log(f"training the {context!r} variant")
         results.append(train(replace(settings, context=context), data["train"], data["dev"], log))
-    comparison = {}
     if compare_context:
         test_articles = read_articles(data["test"])
-        for result in results:
-            test = evaluate_gold(result.model, test_articles)
-            comparison[result.settings.context] = {
-                "dev": result.dev["macro_f1"],
-                "test": test["macro_f1"],
+        comparison = {
+            r.settings.context: {
+                "dev": r.dev["macro_f1"],
+                "test": evaluate_gold(r.model, test_articles)["macro_f1"],
             }
+            for r in results
+        }
+    else:
+        comparison = recorded_comparison(data) or {}
     best = max(results, key=lambda r: r.dev["macro_f1"])
     save_trained(best, directory, data, data["test"], comparison)
+    if compare_context:
+        write_comparison(directory / COMPARISON_FILE.name, comparison, data)
     choose_inference_path(directory, data["test"], log)
     log(f"saved the {best.settings.context!r} model to {directory}")
     return directory

@@ -9,7 +9,6 @@ predicted label covering most of its characters.
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +213,3 @@ def _baselines(gold: GoldSet, train_path: Path, n_resamples: int) -> list[System
         results.append(SystemResult(baseline.name, sentences, metrics))
     return results
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `factsep evaluate`")

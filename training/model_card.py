@@ -75,7 +75,11 @@ def render_model_card(
         for name, scores in comparison.items():
             lines.append(f"| {name} | {scores['dev']:.3f} | {scores['test']:.3f} |")
         lines.append("")
-        lines.append("The variant with the better dev macro-F1 is the one saved here.")
+        lines.append(
+            "Both variants trained with the same settings and seed (`factsep train "
+            "--compare-context`, recorded in reports/context-comparison.json); the one with "
+            "the better dev macro-F1 is the default context."
+        )
     lines += ["", "## Data", "", "| split | file | sha256 |", "|---|---|---|"]
     for split, path in data_files.items():
         lines.append(f"| {split} | `{Path(path).name}` | `{file_sha256(path)}` |")

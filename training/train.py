@@ -8,7 +8,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,8 @@ def train(
         resolve_base(settings.base),
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
     )
-    windows, labels = _training_windows(model, train_articles)
+    rng = random.Random(settings.seed)
+    windows, labels = _training_windows(model, train_articles, rng)
     steps_per_epoch = len(token_batches(windows, settings.batch_tokens))
     total_steps = steps_per_epoch * settings.epochs
     optimizer = torch.optim.AdamW(
@@ -68,7 +69,6 @@ def train(
         optimizer, int(total_steps * settings.warmup_ratio), total_steps
     )
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(labels, settings.class_weighting))
-    rng = random.Random(settings.seed)
     pad_id = model.tokenizer.pad_token_id or 0
     log(
         f"training on {len(train_articles)} articles ({len(labels)} sentences, "
@@ -78,6 +78,8 @@ def train(
     progress = tqdm(total=total_steps, desc="training", unit="step", file=sys.stderr, disable=None)
     for epoch in range(1, settings.epochs + 1):
         model.tagger.train()
+        if epoch > 1:  # new window boundaries each epoch: every sentence sees varied context
+            windows, _ = _training_windows(model, train_articles, rng)
         for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
             batch = collate(batch_windows, pad_id)
             targets = torch.tensor([labels[key] for key in batch.sentence_keys])
@@ -118,12 +120,29 @@ def evaluate_gold(
 
 
 def _training_windows(
-    model: LoadedModel, articles: Sequence[dict[str, Any]]
+    model: LoadedModel, articles: Sequence[dict[str, Any]], rng: random.Random
 ) -> tuple[list[Window], dict[tuple[int, int], int]]:
-    sentences = [[a["text"][s["start"] : s["end"]] for s in a["sentences"]] for a in articles]
-    windows = build_windows(
-        model.tokenizer, sentences, model.settings.max_length, model.settings.context
+    """Windows over the training articles, each article cut once at a random sentence.
+
+    Without the cut an article would be packed into the same windows every epoch, so a
+    sentence at a window's edge would never be seen with the context it lacks there.
+    """
+    pieces: list[list[str]] = []
+    origins: list[tuple[int, int]] = []
+    for index, article in enumerate(articles):
+        sentences = [article["text"][s["start"] : s["end"]] for s in article["sentences"]]
+        cut = rng.randrange(len(sentences))
+        for start, end in ((0, cut), (cut, len(sentences))):
+            if end > start:
+                pieces.append(sentences[start:end])
+                origins.append((index, start))
+    packed = build_windows(
+        model.tokenizer, pieces, model.settings.max_length, model.settings.context
     )
+    windows = [
+        replace(w, sentence_keys=[(origins[p][0], origins[p][1] + i) for p, i in w.sentence_keys])
+        for w in packed
+    ]
     labels = {
         (article_index, sentence_index): LABEL2ID[sentence["label"]]
         for article_index, article in enumerate(articles)
