@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import warnings
@@ -52,9 +53,13 @@ def export_int8(model: LoadedModel, directory: Path) -> Path:
                 opset_version=17,
             )
         partial = target.with_name(f".{ONNX_INT8_FILE}.part")
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # onnxruntime logs a generic pre-processing hint
         try:
             quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
             os.replace(partial, target)
         finally:
+            root.setLevel(level)
             partial.unlink(missing_ok=True)
     return target
