@@ -57,7 +57,11 @@ def export_int8(model: LoadedModel, directory: Path) -> Path:
         level = root.level
         root.setLevel(logging.ERROR)  # onnxruntime logs a generic pre-processing hint
         try:
-            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+            # per-channel weight scales: per-tensor scales cost this encoder over a point of
+            # macro-F1, per-channel about a third of one
+            quantize_dynamic(
+                str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True
+            )
             os.replace(partial, target)
         finally:
             root.setLevel(level)
