@@ -26,7 +26,7 @@ from .backends import (
 from .directory import LoadedModel, load_model
 from .labels import LABELS
 from .segment import Span, segment
-from .windows import build_windows, collate, token_batches
+from .windows import INFERENCE_PAD_MULTIPLE, build_windows, collate, token_batches
 
 INFERENCE_FILE = "inference.json"
 
@@ -111,7 +111,7 @@ class Labeller:
         probs = [np.zeros((len(spans), len(LABELS)), dtype=np.float32) for _, spans in items]
         pad_id = self.model.tokenizer.pad_token_id or 0
         for group in token_batches(windows, self.batch_tokens):
-            batch = collate(group, pad_id)
+            batch = collate(group, pad_id, INFERENCE_PAD_MULTIPLE)
             batch_probs = torch.softmax(self.backend(batch), dim=-1).numpy()
             for row, (article_index, sentence_index) in enumerate(batch.sentence_keys):
                 probs[article_index][sentence_index] = batch_probs[row]

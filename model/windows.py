@@ -9,6 +9,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 CONTEXT_MODES = ("window", "sentence")
+INFERENCE_PAD_MULTIPLE = 16
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,14 @@ def _boundary_tokens(tokenizer: PreTrainedTokenizerBase) -> tuple[int, int]:
     return cls_id, sep_id
 
 
-def collate(windows: Sequence[Window], pad_id: int) -> Batch:
-    """Pad windows to the longest one in the batch (dynamic padding) and number sentences."""
-    width = max(len(window.input_ids) for window in windows)
+def collate(windows: Sequence[Window], pad_id: int, pad_multiple: int = 1) -> Batch:
+    """Pad windows to the longest one in the batch (dynamic padding) and number sentences.
+
+    `pad_multiple` rounds the width up; inference uses 16 so that long runs create few
+    distinct tensor shapes, which keeps native kernel caches (and memory) bounded.
+    """
+    longest = max(len(window.input_ids) for window in windows)
+    width = -(-longest // pad_multiple) * pad_multiple
     input_ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(windows), width), dtype=torch.long)
     token_sentence = torch.full((len(windows), width), -1, dtype=torch.long)

@@ -27,7 +27,7 @@ from factsep.model.job import label_inputs
 from factsep.model.predict import Labeller
 from factsep.model.quantize import export_int8
 from factsep.model.segment import segment
-from factsep.model.windows import build_windows, collate, token_batches
+from factsep.model.windows import INFERENCE_PAD_MULTIPLE, build_windows, collate, token_batches
 
 from .dataset import read_articles
 from .train import evaluate_gold
@@ -80,7 +80,10 @@ def _encoder_only_rate(labeller: Labeller, texts: Sequence[str]) -> float:
     windows = build_windows(labeller.model.tokenizer, sentences, settings.max_length,
                             settings.context)
     pad_id = labeller.model.tokenizer.pad_token_id or 0
-    batches = [collate(group, pad_id) for group in token_batches(windows, labeller.batch_tokens)]
+    batches = [
+        collate(group, pad_id, INFERENCE_PAD_MULTIPLE)
+        for group in token_batches(windows, labeller.batch_tokens)
+    ]
     started = time.perf_counter()
     for batch in batches:
         labeller.backend(batch)
