@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from factsep.model.directory import NotAModelError, read_model_config
+from factsep.model.job import Log
 from factsep.model.windows import CONTEXT_MODES
 
 from .config import TrainingSettings
@@ -15,8 +15,6 @@ from .dataset import read_articles
 from .inference_paths import choose_inference_path
 from .paths import default_model_dir, split_path
 from .train import evaluate_gold, save_trained, train
-
-Log = Callable[[str], None]
 
 
 def default_model_ready(directory: Path | None = None) -> bool:

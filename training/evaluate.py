@@ -9,12 +9,13 @@ predicted label covering most of its characters.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from factsep.model.job import Log
 from factsep.model.labels import LABELS
 from factsep.model.predict import Article, Labeller
 
@@ -27,7 +28,6 @@ from .report import SystemResult, per_label_table, write_reports
 from .scoring import ScoredSentence
 
 CHECKTHAT_LABELS = ("OBJ", "SUBJ")
-Log = Callable[[str], None]
 Span = tuple[int, int]
 
 

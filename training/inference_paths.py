@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from factsep.model.backends import bf16_supported
 from factsep.model.directory import load_model
+from factsep.model.job import Log
 from factsep.model.predict import INFERENCE_FILE, Labeller, make_backend
 from factsep.model.quantize import export_int8
 
@@ -22,7 +22,6 @@ from .dataset import read_articles
 from .train import evaluate_gold
 
 MAX_MACRO_F1_LOSS = 0.005
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)

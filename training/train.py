@@ -7,7 +7,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from transformers import get_linear_schedule_with_warmup, set_seed
 
 from factsep.model.base_encoder import resolve_base
 from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save_model
+from factsep.model.job import Log
 from factsep.model.labels import LABEL2ID, LABELS
 from factsep.model.predict import Labeller
 from factsep.model.windows import Window, build_windows, collate, token_batches
@@ -27,8 +28,6 @@ from .config import TrainingSettings
 from .dataset import read_articles
 from .metrics import label_metrics
 from .model_card import render_model_card
-
-Log = Callable[[str], None]
 
 
 @dataclass
