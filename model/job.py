@@ -70,7 +70,7 @@ def label_inputs(
     try:
         writer.begin()
         inputs = read_inputs(sources, options or InputOptions())
-        articles = _articles_only(inputs, summary, strict, log)
+        articles = articles_only(inputs, summary, strict, log)
         for labelled in labeller.label_many(articles):
             writer.write(labelled)
             summary.articles += 1
@@ -91,9 +91,10 @@ def label_inputs(
     return summary
 
 
-def _articles_only(
+def articles_only(
     items: Iterable[Article | InputProblem], summary: LabelSummary, strict: bool, log: Log
 ) -> Iterator[Article]:
+    """The articles among `items`; each problem is logged and recorded (`strict`: stop there)."""
     for item in items:
         if isinstance(item, Article):
             yield item

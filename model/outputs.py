@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -80,20 +81,30 @@ class Writer:
         """Write anything that follows the last article."""
 
 
+def sentence_rows(article: LabelledArticle) -> Iterator[dict]:
+    """The JSONL rows of one article: the fields and rounding every engine writes."""
+    for number, sentence in enumerate(article.sentences):
+        yield {
+            "doc_id": article.doc_id,
+            "sentence_id": number,
+            "start": sentence.start,
+            "end": sentence.end,
+            "text": sentence.text,
+            "label": sentence.label,
+            "score": round(sentence.score, 4),
+            "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
+        }
+
+
+def jsonl_line(row: dict) -> str:
+    """One row as a JSONL line (UTF-8 kept readable)."""
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
 class JsonlWriter(Writer):
     def write(self, article: LabelledArticle) -> None:
-        for number, sentence in enumerate(article.sentences):
-            row = {
-                "doc_id": article.doc_id,
-                "sentence_id": number,
-                "start": sentence.start,
-                "end": sentence.end,
-                "text": sentence.text,
-                "label": sentence.label,
-                "score": round(sentence.score, 4),
-                "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
-            }
-            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in sentence_rows(article):
+            self.stream.write(jsonl_line(row))
 
 
 class CsvWriter(Writer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
   factsep label news/ -o labels.csv --format csv
   factsep label feed.jsonl --text-key body --id-key url -o out.jsonl
+  factsep label archive/ -o labels/ --engine ray --address 10.0.0.1:6379
   cat article.txt | factsep label - --format text --keep fact
   factsep train                                  # retrain the default model
   factsep evaluate data/test.jsonl -o reports/test
@@ -44,6 +46,10 @@ def _model_dir(argument: str | None) -> Path:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _label_on_ray(args)
+    if args.address or args.workers:
+        raise ValueError("--address and --workers go with --engine ray")
     from factsep.model.job import label_inputs
     from factsep.model.predict import Labeller
 
@@ -66,6 +72,39 @@ def cmd_label(args: argparse.Namespace) -> int:
         log=_log,
     )
     _log(summary.line() + f" [{labeller.precision}]")
+    if summary.articles == 0:
+        _log("error: no article could be labelled")
+        return 1
+    return 1 if summary.stopped_early or (args.strict and summary.problems) else 0
+
+
+def _label_on_ray(args: argparse.Namespace) -> int:
+    """`factsep label --engine ray`: shards and a manifest in the folder given by -o."""
+    if importlib.util.find_spec("ray") is None:
+        raise ValueError("--engine ray needs the ray extra: pip install 'factsep[ray]'")
+    if not args.output:
+        raise ValueError("--engine ray writes a folder of shards: give it with -o OUT_DIR")
+    if args.format != "jsonl":
+        raise ValueError("--engine ray writes JSONL shards; --format is not supported with it")
+    if "-" in args.inputs:
+        raise ValueError("--engine ray reads files and folders, not standard input")
+    from factsep.model.ray_job import label_on_ray
+
+    summary = label_on_ray(
+        _model_dir(args.model),
+        args.inputs,
+        Path(args.output),
+        address=args.address,
+        workers=args.workers,
+        threads=args.threads or 1,
+        precision=args.precision,
+        batch_tokens=args.batch_tokens,
+        force=args.force,
+        strict=args.strict,
+        options=InputOptions(text_key=args.text_key, id_key=args.id_key),
+        log=_log,
+    )
+    _log(summary.line() + f" on Ray; shards and manifest in {args.output}")
     if summary.articles == 0:
         _log("error: no article could be labelled")
         return 1
@@ -196,12 +235,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="inference path; auto: the fastest one that keeps accuracy")
     label.add_argument("--batch-tokens", type=int, default=4096,
                        help="batch size, in padded tokens (default: 4096)")
-    label.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    label.add_argument("--threads", type=int,
+                       help="CPU threads (default: all cores; with --engine ray: per worker, 1)")
     label.add_argument("--text-key", default="text", help="JSONL field holding the text")
     label.add_argument("--id-key", default="id", help="JSONL field holding the article id")
     label.add_argument("--strict", action="store_true",
                        help="stop at the first bad input (what was labelled is kept)")
-    label.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    label.add_argument("--force", action="store_true",
+                       help="overwrite an existing output file (with --engine ray: replace an "
+                       "earlier run's shards and manifest in OUT_DIR)")
+    label.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: this process; ray: a Ray cluster, writing JSONL shards and "
+                       "a manifest.json into the folder given by -o (needs factsep[ray])")
+    label.add_argument("--address",
+                       help="with --engine ray: the cluster to join (host:port); default: start "
+                       "a local Ray instance")
+    label.add_argument("--workers", type=int,
+                       help="with --engine ray: labelling workers, each loading the model once "
+                       "and using --threads CPU threads (default: the cluster's CPUs / threads)")
     label.set_defaults(handler=cmd_label)
 
     train = commands.add_parser(

@@ -1,0 +1,186 @@
+"""`factsep label --engine ray` on one local Ray instance shared by this module's tests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+import ray
+
+from factsep.model.outputs import sentence_rows
+from factsep.model.predict import Labeller
+from factsep.model.ray_job import label_on_ray
+from factsep.model.ray_labelling import LabelBatch, label_dataset
+from factsep.model.shard_output import MANIFEST_FILE
+from factsep.scripts.cli import main
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One small local Ray instance (2 CPUs, 80 MB object store) for the whole module."""
+    ray.init(
+        address="local", num_cpus=2, object_store_memory=80 * 2**20,
+        include_dashboard=False, logging_level=logging.WARNING,
+    )
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, fixture_articles) -> Path:
+    """Eight articles in a JSONL file and two .txt files in a folder."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    with (folder / "feed.jsonl").open("w", encoding="utf-8") as feed:
+        for copy in range(2):
+            for article in fixture_articles[:4]:
+                feed.write(json.dumps({"id": f"{article['id']}-{copy}", "text": article["text"]}))
+                feed.write("\n")
+    for article in fixture_articles[4:]:
+        (folder / f"{article['id']}.txt").write_text(article["text"], encoding="utf-8")
+    return folder
+
+
+def read_rows(path: Path) -> dict[tuple[str, int], dict]:
+    """Rows of one JSONL file or of every shard a run's manifest lists, by (doc_id, sentence_id)."""
+    if path.is_dir():
+        manifest = json.loads((path / MANIFEST_FILE).read_text())
+        lines = [
+            line
+            for shard in manifest["shards"]
+            for line in (path / shard["file"]).read_text(encoding="utf-8").splitlines()
+        ]
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    keyed = {(row["doc_id"], row["sentence_id"]): row for row in rows}
+    assert len(keyed) == len(rows), "a (doc_id, sentence_id) pair was written twice"
+    return keyed
+
+
+def assert_same_rows(actual: dict, expected: dict) -> None:
+    assert actual.keys() == expected.keys()
+    for key, row in expected.items():
+        other = actual[key]
+        for field in ("start", "end", "text", "label"):
+            assert other[field] == row[field], (key, field)
+        assert other["score"] == pytest.approx(row["score"], abs=1e-4)
+        for label, probability in row["probs"].items():
+            assert other["probs"][label] == pytest.approx(probability, abs=1e-4)
+
+
+def label(tiny_model_dir: Path, *args: str) -> int:
+    return main(["label", "--model", str(tiny_model_dir), "--precision", "fp32", *args])
+
+
+def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus, tmp_path):
+    assert label(tiny_model_dir, str(corpus), "-o", str(tmp_path / "local.jsonl")) == 0
+    out = tmp_path / "ray-out"
+    assert label(tiny_model_dir, str(corpus), "-o", str(out), "--engine", "ray",
+                 "--workers", "2") == 0
+
+    expected = read_rows(tmp_path / "local.jsonl")
+    assert_same_rows(read_rows(out), expected)
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["articles"] == 10 and manifest["sentences"] == len(expected)
+    labels = [row["label"] for row in expected.values()]
+    assert manifest["labels"] == {k: labels.count(k) for k in ("fact", "opinion", "filler")}
+    assert manifest["model"]["precision"] == "fp32"
+    assert len(manifest["model"]["sha256"]) == 64
+    assert manifest["engine"]["workers"] == 2 and manifest["problems"] == []
+    assert manifest["versions"]["ray"] == ray.__version__
+    assert manifest["started_at"] <= manifest["finished_at"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "part-00000.jsonl"]
+
+
+def test_bad_record_is_reported_with_file_and_line_and_skipped(
+    local_ray, tiny_model_dir, corpus, tmp_path
+):
+    feed = corpus / "feed.jsonl"
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, '{"id": "broken", "text": ')
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    out = tmp_path / "out"
+    summary = label_on_ray(
+        tiny_model_dir, [str(corpus)], out, precision="fp32", workers=2,
+        articles_per_block=2, log=messages.append,
+    )
+
+    assert summary.articles == 10
+    assert messages == [f"error: {feed}:3: malformed JSON (Expecting value at column 27)"]
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert manifest["problems"] == [
+        {"where": f"{feed}:3", "message": "malformed JSON (Expecting value at column 27)"}
+    ]
+    assert {doc_id for doc_id, _ in read_rows(out)} == {
+        "t-01-0", "t-02-0", "t-03-0", "t-04-0", "t-01-1", "t-02-1", "t-03-1", "t-04-1",
+        "t-05", "t-06",
+    }
+
+
+def test_worker_that_dies_mid_batch_is_restarted_and_the_batch_retried(
+    local_ray, tiny_model_dir, fixture_articles, tmp_path
+):
+    marker = tmp_path / "crashed-once"
+
+    class CrashOnce(LabelBatch):
+        """Kills its own process on the first batch it is given, as an OOM kill would."""
+
+        def __call__(self, batch):
+            if not marker.exists():
+                marker.touch()
+                os._exit(1)
+            return super().__call__(batch)
+
+    articles = ray.data.from_items(
+        [{"doc_id": a["id"], "text": a["text"]} for a in fixture_articles]
+    )
+    labelled = label_dataset(
+        articles, tiny_model_dir, precision="fp32", workers=1, batch_labeller=CrashOnce
+    )
+    rows = {(r["doc_id"], r["sentence_id"]): r for r in labelled.take_all()}
+
+    assert marker.exists()  # the first attempt did die
+    labeller = Labeller.from_directory(tiny_model_dir, "fp32")
+    expected = {
+        (row["doc_id"], row["sentence_id"]): row
+        for article in fixture_articles
+        for row in sentence_rows(labeller.label(article["text"], article["id"]))
+    }
+    assert_same_rows(rows, expected)
+
+
+def test_non_empty_output_needs_force_and_replaces_only_the_earlier_run(
+    local_ray, tiny_model_dir, corpus, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    (out / "part-00007.jsonl").write_text("{}\n")
+    (out / MANIFEST_FILE).write_text('{"status": "complete"}')
+    args = (str(corpus), "-o", str(out), "--engine", "ray", "--workers", "1")
+
+    assert label(tiny_model_dir, *args) == 2
+    assert "folder is not empty; use --force" in capsys.readouterr().err
+    assert label(tiny_model_dir, *args, "--force") == 0
+
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json", "notes.txt", "part-00000.jsonl"
+    ]
+
+
+def test_failed_run_leaves_no_manifest(local_ray, tiny_model_dir, corpus, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST_FILE).write_text('{"status": "complete"}')  # an earlier run's
+    with pytest.raises(Exception, match="encoder.int8.onnx"):
+        # The tiny model has no int8 encoder: every worker fails to load it.
+        label_on_ray(tiny_model_dir, [str(corpus)], out, precision="int8", workers=1,
+                     force=True, log=lambda _: None)
+    assert not (out / MANIFEST_FILE).exists()
