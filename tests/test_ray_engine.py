@@ -113,10 +113,10 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
     )
 
     assert summary.articles == 10
-    assert messages == [f"error: {feed}:3: malformed JSON (Expecting value at column 27)"]
+    assert messages == [f"error: {feed}:3: malformed JSON (Expecting value at column 26)"]
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["problems"] == [
-        {"where": f"{feed}:3", "message": "malformed JSON (Expecting value at column 27)"}
+        {"where": f"{feed}:3", "message": "malformed JSON (Expecting value at column 26)"}
     ]
     assert {doc_id for doc_id, _ in read_rows(out)} == {
         "t-01-0", "t-02-0", "t-03-0", "t-04-0", "t-01-1", "t-02-1", "t-03-1", "t-04-1",
