@@ -9,6 +9,8 @@ from typing import Any
 
 from factsep.model.windows import CONTEXT_MODES
 
+BF16_CHOICES = ("auto", "on", "off")
+
 
 def _setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
@@ -31,6 +33,12 @@ class TrainingSettings:
     batch_tokens: int = _setting(2048, "padded tokens per training step (the batch size)")
     dropout: float = _setting(0.1, "dropout before the classification head")
     class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
+    label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss")
+    noise: float = _setting(0.0, "share of training sentences given one extraction-noise edit")
+    length_jitter: bool = _setting(
+        False, "pack each article into windows of a random length up to max_length each epoch"
+    )
+    bf16: str = _setting("auto", "bf16 autocast in training: auto (where the CPU has it), on, off")
     seed: int = _setting(42, "the one seed; every other seed derives from it")
     threads: int = _setting(0, "CPU threads for torch (0: torch's default)")
 
@@ -48,6 +56,10 @@ class TrainingSettings:
             raise ValueError("learning_rate must be in (0, 1)")
         if not 0 <= self.dropout < 1 or not 0 <= self.warmup_ratio < 1:
             raise ValueError("dropout and warmup_ratio must be in [0, 1)")
+        if not 0 <= self.label_smoothing < 1 or not 0 <= self.noise <= 1:
+            raise ValueError("label_smoothing must be in [0, 1) and noise in [0, 1]")
+        if self.bf16 not in BF16_CHOICES:
+            raise ValueError(f"bf16 must be one of {BF16_CHOICES}, not {self.bf16!r}")
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> TrainingSettings:

@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup, set_seed
 
+from factsep.model.backends import bf16_supported
 from factsep.model.base_encoder import resolve_base
 from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save_model
 from factsep.model.job import Log
@@ -24,6 +25,7 @@ from factsep.model.labels import LABEL2ID, LABELS
 from factsep.model.predict import Labeller
 from factsep.model.windows import Window, build_windows, collate, token_batches
 
+from .augment import add_extraction_noise
 from .config import TrainingSettings
 from .dataset import read_articles
 from .metrics import label_metrics
@@ -58,7 +60,7 @@ def train(
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
     )
     rng = random.Random(settings.seed)
-    windows, labels = _training_windows(model, train_articles, rng)
+    windows, labels = _training_windows(model, train_articles, rng, settings)
     steps_per_epoch = len(token_batches(windows, settings.batch_tokens))
     total_steps = steps_per_epoch * settings.epochs
     optimizer = torch.optim.AdamW(
@@ -67,25 +69,32 @@ def train(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(total_steps * settings.warmup_ratio), total_steps
     )
-    loss_fn = nn.CrossEntropyLoss(weight=_class_weights(labels, settings.class_weighting))
+    loss_fn = nn.CrossEntropyLoss(
+        weight=_class_weights(labels, settings.class_weighting),
+        label_smoothing=settings.label_smoothing,
+    )
+    use_bf16 = uses_bf16(settings)
     pad_id = model.tokenizer.pad_token_id or 0
     log(
         f"training on {len(train_articles)} articles ({len(labels)} sentences, "
         f"{len(windows)} windows), {settings.epochs} epochs of {steps_per_epoch} steps"
+        + (", bf16 autocast" if use_bf16 else "")
     )
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     progress = tqdm(total=total_steps, desc="training", unit="step", file=sys.stderr, disable=None)
     for epoch in range(1, settings.epochs + 1):
         model.tagger.train()
         if epoch > 1:  # new window boundaries each epoch: every sentence sees varied context
-            windows, _ = _training_windows(model, train_articles, rng)
+            windows, _ = _training_windows(model, train_articles, rng, settings)
         for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
             batch = collate(batch_windows, pad_id)
             targets = torch.tensor([labels[key] for key in batch.sentence_keys])
-            logits = model.tagger(
-                batch.input_ids, batch.attention_mask, batch.token_sentence, batch.num_sentences
-            )
-            loss = loss_fn(logits, targets)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                logits = model.tagger(
+                    batch.input_ids, batch.attention_mask, batch.token_sentence,
+                    batch.num_sentences,
+                )
+            loss = loss_fn(logits.float(), targets)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.tagger.parameters(), 1.0)
             optimizer.step()
@@ -118,36 +127,65 @@ def evaluate_gold(
     return label_metrics(gold, pred, LABELS)
 
 
+def uses_bf16(settings: TrainingSettings) -> bool:
+    """Whether training runs under bf16 autocast (`auto`: where the CPU has native bf16)."""
+    return settings.bf16 == "on" or (settings.bf16 == "auto" and bf16_supported())
+
+
 def _training_windows(
-    model: LoadedModel, articles: Sequence[dict[str, Any]], rng: random.Random
+    model: LoadedModel,
+    articles: Sequence[dict[str, Any]],
+    rng: random.Random,
+    settings: TrainingSettings,
 ) -> tuple[list[Window], dict[tuple[int, int], int]]:
     """Windows over the training articles, each article cut once at a random sentence.
 
     Without the cut an article would be packed into the same windows every epoch, so a
     sentence at a window's edge would never be seen with the context it lacks there.
+    With `length_jitter` each piece is packed to a random window length, so the model
+    learns to read sentences with more and with less context; `noise` adds extraction
+    noise to a share of the sentences.
     """
-    pieces: list[list[str]] = []
-    origins: list[tuple[int, int]] = []
+    lengths = _window_lengths(settings)
+    pieces: dict[int, list[list[str]]] = {length: [] for length in lengths}
+    origins: dict[int, list[tuple[int, int]]] = {length: [] for length in lengths}
     for index, article in enumerate(articles):
-        sentences = [article["text"][s["start"] : s["end"]] for s in article["sentences"]]
+        sentences = [
+            add_extraction_noise(article["text"][s["start"] : s["end"]], rng, settings.noise)
+            for s in article["sentences"]
+        ]
         cut = rng.randrange(len(sentences))
         for start, end in ((0, cut), (cut, len(sentences))):
             if end > start:
-                pieces.append(sentences[start:end])
-                origins.append((index, start))
-    packed = build_windows(
-        model.tokenizer, pieces, model.settings.max_length, model.settings.context
-    )
-    windows = [
-        replace(w, sentence_keys=[(origins[p][0], origins[p][1] + i) for p, i in w.sentence_keys])
-        for w in packed
-    ]
+                length = rng.choice(lengths)
+                pieces[length].append(sentences[start:end])
+                origins[length].append((index, start))
+    windows = []
+    for length in lengths:
+        packed = build_windows(model.tokenizer, pieces[length], length, model.settings.context)
+        windows.extend(
+            replace(
+                w,
+                sentence_keys=[
+                    (origins[length][p][0], origins[length][p][1] + i) for p, i in w.sentence_keys
+                ],
+            )
+            for w in packed
+        )
     labels = {
         (article_index, sentence_index): LABEL2ID[sentence["label"]]
         for article_index, article in enumerate(articles)
         for sentence_index, sentence in enumerate(article["sentences"])
     }
     return windows, labels
+
+
+def _window_lengths(settings: TrainingSettings) -> list[int]:
+    """The window lengths pieces are packed to: max_length, or halvings of it down to 64."""
+    lengths = [settings.max_length]
+    while settings.length_jitter and lengths[-1] // 2 >= 64:
+        lengths.append(lengths[-1] // 2)
+    return lengths
 
 
 def _shuffled_batches(
