@@ -13,52 +13,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from sklearn.metrics import f1_score
-
 from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
 
 from .config import TrainingSettings
-from .dataset import read_articles
-from .evaluate import load_gold
-from .metrics import label_metrics
-from .paths import split_path
+from .paths import REPO_ROOT, split_path
+from .scoreboard import (
+    CHECKTHAT,
+    REFERENCE,
+    model_predictor,
+    score_articles,
+    score_checkthat,
+    write_json,
+)
 from .train import save_trained, train
 
-REPORT_DIR = Path("reports/experiments")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE = SHARED / "reference" / "seed-article.jsonl"
-CHECKTHAT = SHARED / "benchmarks" / "checkthat2025-subjectivity-en" / "dev_test_en.tsv"
-
-
-def score_articles(labeller: Labeller, path: Path) -> dict[str, float]:
-    """Gold-span scores of a labelled article file (macro-F1, per-label F1, correct count)."""
-    articles = read_articles(path)
-    items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
-    probs = labeller.predict_spans(items)
-    gold = [s["label"] for a in articles for s in a["sentences"]]
-    pred = [LABELS[int(row.argmax())] for article in probs for row in article]
-    scores = label_metrics(gold, pred, LABELS)
-    scores["correct"] = float(sum(g == p for g, p in zip(gold, pred, strict=True)))
-    return scores
-
-
-def score_checkthat(labeller: Labeller, path: Path) -> float:
-    """OBJ/SUBJ macro-F1 with SUBJ = the sentence is labelled opinion (CheckThat!'s definition)."""
-    gold_set = load_gold(path, "checkthat")
-    probs = labeller.predict_spans(list(zip(gold_set.texts, gold_set.spans, strict=True)))
-    pred = ["SUBJ" if LABELS[int(p[0].argmax())] == "opinion" else "OBJ" for p in probs]
-    gold = [labels[0] for labels in gold_set.gold]
-    return float(f1_score(gold, pred, average="macro"))
+REPORT_DIR = REPO_ROOT / "reports" / "experiments"
 
 
 def run_variant(
@@ -74,23 +51,29 @@ def run_variant(
     """
     runs = []
     for seed in seeds:
-        result = train(replace(settings, seed=seed), split_path("train"), split_path("dev"))
+        result = train(
+            replace(settings, seed=seed),
+            split_path("train"),
+            split_path("dev"),
+            monitor={"real_news": real_news} if real_news is not None else None,
+        )
         if keep_models is not None:
             data = {split: split_path(split) for split in ("train", "dev", "test")}
             save_trained(result, keep_models / f"{name}-s{seed}", data, split_path("test"))
-        labeller = Labeller(result.model)
+        predict = model_predictor(Labeller(result.model))
         run: dict[str, Any] = {
             "seed": seed,
             "seconds": round(result.seconds, 1),
             "best_epoch": result.best_epoch,
+            "epoch_scores": result.epoch_scores,
             "dev_macro_f1": result.dev["macro_f1"],
-            "test": score_articles(labeller, split_path("test")),
-            "reference_correct": score_articles(labeller, REFERENCE)["correct"],
+            "test": score_articles(predict, split_path("test")),
+            "reference_correct": score_articles(predict, REFERENCE)["correct"],
         }
         if real_news is not None:
-            run["real_news"] = score_articles(labeller, real_news)
+            run["real_news"] = score_articles(predict, real_news)
         if CHECKTHAT.is_file():
-            run["checkthat_dev_test"] = score_checkthat(labeller, CHECKTHAT)
+            run["checkthat_dev_test"] = score_checkthat(predict, CHECKTHAT)
         print(json.dumps({"variant": name, **_headline(run)}), flush=True)
         runs.append(run)
     return {
@@ -120,15 +103,6 @@ def _headline(run: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def _write_record(record: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(record, stream, indent=2)
-        stream.write("\n")
-    os.replace(partial, path)
-
-
 def _parse_settings(pairs: Sequence[str]) -> TrainingSettings:
     types = {f.name: f.type for f in fields(TrainingSettings)}
     values: dict[str, Any] = {}
@@ -156,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = run_variant(
         args.name, _parse_settings(args.set), args.seeds, args.real_news, args.keep_models
     )
-    _write_record(record, REPORT_DIR / f"{args.name}.json")
+    write_json(record, REPORT_DIR / f"{args.name}.json")
     print(json.dumps(record["mean"], indent=2))
     return 0
 

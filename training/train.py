@@ -8,7 +8,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from .config import TrainingSettings
 from .dataset import read_articles
 from .metrics import label_metrics
 from .model_card import render_model_card
+from .scoreboard import recorded_scoreboard, scoreboard_rows
 
 
 @dataclass
@@ -40,6 +41,7 @@ class TrainingResult:
     test: dict[str, float] | None
     seconds: float
     best_epoch: int
+    epoch_scores: list[dict[str, float]] = field(default_factory=list)
 
 
 def train(
@@ -47,14 +49,21 @@ def train(
     train_path: Path,
     dev_path: Path,
     log: Log = print,
+    monitor: dict[str, Path] | None = None,
 ) -> TrainingResult:
-    """Fine-tune with `settings`; keep the epoch with the best dev macro-F1."""
+    """Fine-tune with `settings`; keep the epoch with the best dev macro-F1.
+
+    `monitor` names labelled files scored (and logged) after every epoch, for study only:
+    they never take part in choosing the epoch. Their scores land in `epoch_scores`.
+    """
     started = time.perf_counter()
     if settings.threads:
         torch.set_num_threads(settings.threads)
     set_seed(settings.seed)
     train_articles = read_articles(train_path)
     dev_articles = read_articles(dev_path)
+    monitored = {name: read_articles(path) for name, path in (monitor or {}).items()}
+    epoch_scores: list[dict[str, float]] = []
     model = new_model(
         resolve_base(settings.base),
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
@@ -103,7 +112,11 @@ def train(
             progress.update(1)
             progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
         dev_scores = evaluate_gold(model, dev_articles)
-        log(f"epoch {epoch}: dev macro-F1 {dev_scores['macro_f1']:.4f}")
+        scores = {"dev": dev_scores["macro_f1"]}
+        scores |= {name: evaluate_gold(model, a)["macro_f1"] for name, a in monitored.items()}
+        epoch_scores.append(scores)
+        watched = "".join(f", {name} {scores[name]:.4f}" for name in monitored)
+        log(f"epoch {epoch}: dev macro-F1 {dev_scores['macro_f1']:.4f}{watched}")
         if best is None or dev_scores["macro_f1"] > best[0]:
             best = (dev_scores["macro_f1"], epoch, copy.deepcopy(model.tagger.state_dict()))
     progress.close()
@@ -111,7 +124,9 @@ def train(
     model.tagger.load_state_dict(best[2])
     model.tagger.eval()
     dev = evaluate_gold(model, dev_articles)
-    return TrainingResult(model, settings, dev, None, time.perf_counter() - started, best[1])
+    return TrainingResult(
+        model, settings, dev, None, time.perf_counter() - started, best[1], epoch_scores
+    )
 
 
 def evaluate_gold(
@@ -216,7 +231,9 @@ def save_trained(
     """Score on the test split (if given), then write the model directory with its card."""
     if test_path is not None:
         result.test = evaluate_gold(result.model, read_articles(test_path))
-    card = render_model_card(result, data_files, comparison or {})
+    board = recorded_scoreboard(data_files["train"])
+    rows = scoreboard_rows(board) if board else []
+    card = render_model_card(result, data_files, comparison or {}, rows)
     save_model(
         result.model,
         directory,
