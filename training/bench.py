@@ -50,6 +50,7 @@ def run_benchmark(
     print_line("libraries: " + ", ".join(f"{name} {version(name)}" for name in LIBRARIES))
     print_line(f"model: {model_dir}")
     ordered = sorted(precisions, key=lambda p: p != "fp32")  # fp32 first: the reference
+    print_line(HEADER)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -68,7 +69,7 @@ def run_benchmark(
                         outputs["fp32"], outputs[precision], LABELS
                     )["macro_f1"]
                 rows.append(row)
-    _print_table(rows, print_line)
+                print_line(_table_row(row))  # as measured: a long run shows progress
     _print_gold_scores(model_dir, test_path, ordered, print_line)
     return rows
 
@@ -110,22 +111,20 @@ def _prepare_paths(model_dir: Path, precisions: Sequence[str]) -> None:
         export_int8(load_model(model_dir), model_dir)
 
 
-def _print_table(rows: list[dict], print_line: Print) -> None:
-    if not rows:
-        return
-    header = (f"{'corpus':<6} {'path':<5} {'articles':>8} {'sentences':>9} {'start s':>7} "
-              f"{'sent/s':>7} {'tok/s':>7} {'enc sent/s':>10} {'ratio':>5} {'RSS MB':>6} "
-              f"{'F1 vs fp32':>10}")
-    print_line(header)
-    for r in rows:
-        rate = r["sentences"] / r["seconds"]
-        encoder = r["encoder_sentences"] / r["encoder_seconds"]
-        agreement = f"{r['f1_vs_fp32']:.4f}" if "f1_vs_fp32" in r else "-"
-        print_line(
-            f"{r['corpus']:<6} {r['precision']:<5} {r['articles']:>8} {r['sentences']:>9} "
-            f"{r['startup_s']:>7.2f} {rate:>7.0f} {r['tokens'] / r['seconds']:>7.0f} "
-            f"{encoder:>10.0f} {rate / encoder:>5.2f} {r['peak_rss_mb']:>6.0f} {agreement:>10}"
-        )
+HEADER = (f"{'corpus':<6} {'path':<5} {'articles':>8} {'sentences':>9} {'start s':>7} "
+          f"{'sent/s':>7} {'tok/s':>7} {'enc sent/s':>10} {'ratio':>5} {'RSS MB':>6} "
+          f"{'F1 vs fp32':>10}")
+
+
+def _table_row(r: dict) -> str:
+    rate = r["sentences"] / r["seconds"]
+    encoder = r["encoder_sentences"] / r["encoder_seconds"]
+    agreement = f"{r['f1_vs_fp32']:.4f}" if "f1_vs_fp32" in r else "-"
+    return (
+        f"{r['corpus']:<6} {r['precision']:<5} {r['articles']:>8} {r['sentences']:>9} "
+        f"{r['startup_s']:>7.2f} {rate:>7.0f} {r['tokens'] / r['seconds']:>7.0f} "
+        f"{encoder:>10.0f} {rate / encoder:>5.2f} {r['peak_rss_mb']:>6.0f} {agreement:>10}"
+    )
 
 
 def _print_gold_scores(
