@@ -6,7 +6,6 @@ safetensors, and `trust_remote_code` is never set.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -22,23 +21,15 @@ from transformers import PreTrainedTokenizerBase as Tokenizer
 from transformers.utils import logging as hf_logging
 
 from .labels import ID2LABEL, LABEL2ID, LABELS
+from .model_config import (  # noqa: F401  (NotAModelError is re-exported for callers)
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    NotAModelError,
+    TaggerSettings,
+    read_config,
+    tagger_settings,
+)
 from .tagger import SentenceTagger
-
-WEIGHTS_FILE = "model.safetensors"
-FORMAT_VERSION = 1
-
-
-class NotAModelError(ValueError):
-    """A path that should hold a factsep model directory does not."""
-
-
-@dataclass(frozen=True)
-class TaggerSettings:
-    """What a saved model needs to know to label text the way it was trained."""
-
-    context: str = "window"
-    max_length: int = 256
-    dropout: float = 0.1
 
 
 @dataclass
@@ -86,10 +77,7 @@ def load_model(directory: str | Path) -> LoadedModel:
     """Load a model directory written by `save_model`; a clear error if it is not one."""
     path = Path(directory)
     config = read_model_config(path)
-    settings = TaggerSettings(**{k: v for k, v in config.factsep.items() if k != "format_version"})
-    labels = tuple(config.id2label[i] for i in range(len(config.id2label)))
-    if labels != LABELS:
-        raise NotAModelError(f"{path}: labels {labels} are not {LABELS}")
+    settings = tagger_settings(config.to_dict(), path)
     encoder = AutoModel.from_config(config, add_pooling_layer=False)
     tagger = SentenceTagger(encoder, len(LABELS), settings.dropout)
     try:
@@ -115,20 +103,5 @@ def _quiet_transformers() -> Iterator[None]:
 
 
 def read_model_config(path: Path) -> PretrainedConfig:
-    if not path.is_dir():
-        raise NotAModelError(f"{path}: not a directory (expected a factsep model directory)")
-    config_file = path / "config.json"
-    if not config_file.is_file() or not (path / WEIGHTS_FILE).is_file():
-        raise NotAModelError(
-            f"{path}: not a factsep model directory (needs config.json and {WEIGHTS_FILE})"
-        )
-    try:
-        raw = json.loads(config_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotAModelError(f"{config_file}: not valid JSON ({error})") from error
-    if not isinstance(raw, dict) or "factsep" not in raw:
-        raise NotAModelError(
-            f"{path}: config.json has no 'factsep' section; this is not a factsep model "
-            "(a plain Hugging Face model can be used as a base for `factsep train --base`)"
-        )
+    read_config(path)  # the checks every path shares, before transformers reads the file
     return AutoConfig.from_pretrained(path)

@@ -10,9 +10,9 @@ from dataclasses import fields
 from pathlib import Path
 
 from factsep.model.backends import PRECISIONS
-from factsep.model.directory import NotAModelError
 from factsep.model.inputs import InputOptions
 from factsep.model.labels import LABELS
+from factsep.model.model_config import NotAModelError
 from factsep.model.outputs import FORMATS, OutputError
 from factsep.training.config import TrainingSettings
 from factsep.training.dataset import DataError
@@ -149,6 +149,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         split_path("test"),
         min_sentences=args.sentences,
         precisions=args.precisions.split(","),
+        corpora=args.corpora.split(","),
         print_line=print,
     )
     return 0
@@ -274,9 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--model", help="model directory (default: the default model)")
     bench.add_argument("--sentences", type=int, default=5000,
-                       help="corpus size: the test split repeated to at least this many")
+                       help="sentences per corpus (at least)")
     bench.add_argument("--precisions", default=",".join(PRECISIONS),
                        help="comma-separated paths to measure")
+    bench.add_argument("--corpora", default="test,real,short",
+                       help="comma-separated corpora: test (the test split repeated), real "
+                       "(generated real-length articles), short (one-sentence records)")
     bench.set_defaults(handler=cmd_bench)
     return parser
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any
 
 from factsep.model.labels import LABELS
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 REQUIRED_FIELDS = {"id": str, "genre": str, "source": str, "text": str, "sentences": list}
 
@@ -92,11 +93,15 @@ def validate_article(article: Any, where: str) -> None:
 
 def load_articles(path: str | Path) -> Dataset:
     """A `datasets.Dataset` of validated articles, one row per article."""
+    from datasets import Dataset
+
     return Dataset.from_list(read_articles(path))
 
 
 def sentence_examples(articles: Dataset) -> Dataset:
     """One row per sentence, with its neighbours, so a model or a report can use context."""
+    from datasets import Dataset
+
     rows = []
     for article in articles:
         text = article["text"]

@@ -130,11 +130,12 @@ def train(
 
 
 def evaluate_gold(
-    model: LoadedModel, articles: Sequence[dict[str, Any]], labeller: Labeller | None = None
+    model: LoadedModel | None, articles: Sequence[dict[str, Any]], labeller: Labeller | None = None
 ) -> dict[str, float]:
     """Label the gold spans through the prediction path and score them."""
-    model.tagger.eval()
-    labeller = labeller or Labeller(model)
+    if labeller is None:
+        model.tagger.eval()
+        labeller = Labeller(model)
     items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
     probs = labeller.predict_spans(items)
     gold = [s["label"] for a in articles for s in a["sentences"]]
