@@ -117,6 +117,7 @@ def _read_directory(
     found = False
     for item in _walk(directory):
         if isinstance(item, InputProblem):
+            found = True  # the problem says why; "holds no articles" would be a second line
             yield item, item.where
             continue
         if _skipped(item, options):

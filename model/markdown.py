@@ -26,9 +26,9 @@ _WHOLE_LINE = re.compile(
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)|!\[[^\]\n]*\]\[[^\]\n]*\]")
 _LINK = re.compile(r"(\[)([^\]\n]+)(\]\([^)\n]*\)|\]\[[^\]\n]*\])")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>|<!--.*?-->", re.S)
-_STRONG = re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*])")
-_CODE = re.compile(r"(`+)([^`\n]+?)\1")
+_STRONG = re.compile(r"(?<!\\)(\*\*|__|~~)(?=\S)(.+?)(?<=[^\s\\])(\1)")
+_EMPHASIS = re.compile(r"(?<![\w*\\])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_\\])(\1)(?![\w*])")
+_CODE = re.compile(r"(`+)([^`\n]+?)(\1)")
 _ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!>~|])")
 
 
@@ -64,13 +64,9 @@ def plain_markdown(text: str) -> str:
     blank_groups(_CLOSING_HASHES, (0,))
     blank_groups(_IMAGE, (0,))
     blank_groups(_LINK, (1, 3))
-    blank_groups(_CODE, (1,))
-    for match in _CODE.finditer("".join(chars)):
-        blank(match.end(2), match.end(0))
-    for pattern in (_STRONG, _EMPHASIS):
-        for match in pattern.finditer("".join(chars)):
-            blank(match.start(1), match.end(1))
-            blank(match.end(2), match.end(0))
+    blank_groups(_CODE, (1, 3))
+    blank_groups(_STRONG, (1, 3))
+    blank_groups(_EMPHASIS, (1, 3))
     blank_groups(_ESCAPE, (0,))
     return "".join(chars)
 

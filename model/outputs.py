@@ -63,8 +63,12 @@ class AtomicOutput:
                 self.stream.flush()
                 return
             self.stream.close()
+            check_replaceable(self.path, force=True)  # still a regular file (or gone)?
             os.replace(self._temporary, self.path)
             self._temporary = None
+        except OutputError:
+            self.discard()
+            raise
         except OSError as error:
             self.discard()
             where = self.path or "standard output"
