@@ -1,8 +1,8 @@
 """Which language an article is in, cheaply: the model reads English, so others get a warning.
 
-py3langid (a maintained fork of langid.py, its naive Bayes model shipped inside the package)
-classifies the first few thousand characters in about a millisecond. Too little text to
-judge is `und` (undetermined), which never warns.
+py3langid (a maintained fork of langid.py; its naive Bayes model ships inside the package
+as a numpy archive, loaded without pickle) classifies the first few thousand characters.
+Too little text, or a guess under 50% confidence, is `und` (undetermined), which never warns.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ ENGLISH = "en"
 UNDETERMINED = "und"
 SAMPLE_CHARS = 4000  # enough to be sure; keeps a 5 MB article fast
 MIN_LETTERS = 20
+MIN_CONFIDENCE = 0.5
 
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    return LanguageIdentifier.from_model_file(
+        MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
+    )
 
 
 def detect_language(text: str) -> str:
