@@ -116,6 +116,8 @@ def load_model(directory: str | Path) -> LoadedModel:
     except (OSError, RuntimeError, SafetensorError) as error:
         raise NotAModelError(f"{path / WEIGHTS_FILE}: unreadable weights ({error})") from error
     tagger.eval()
+    if not (path / "tokenizer_config.json").is_file():
+        raise NotAModelError(f"{path}: no tokenizer files (tokenizer_config.json is missing)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     except (OSError, ValueError, TypeError) as error:
