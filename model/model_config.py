@@ -44,6 +44,11 @@ def read_config(path: Path) -> dict[str, Any]:
         raw = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotAModelError(f"{config_file}: not valid JSON ({error})") from error
+    if isinstance(raw, dict) and "auto_map" in raw:
+        raise NotAModelError(
+            f"{config_file}: has an 'auto_map' (custom Python code); "
+            "factsep never runs code from a model directory"
+        )
     if not isinstance(raw, dict) or not isinstance(raw.get("factsep"), dict):
         raise NotAModelError(
             f"{path}: config.json has no 'factsep' section; this is not a factsep model "
@@ -61,6 +66,9 @@ def tagger_settings(config: dict[str, Any], where: Path) -> TaggerSettings:
     known = {f.name for f in fields(TaggerSettings)}
     values = {k: v for k, v in config["factsep"].items() if k in known}
     try:
-        return TaggerSettings(**values)
+        settings = TaggerSettings(**values)
+        if not isinstance(settings.max_length, int) or not isinstance(settings.context, str):
+            raise TypeError(f"unsupported settings {config['factsep']}")
     except TypeError as error:
         raise NotAModelError(f"{where}: malformed 'factsep' section ({error})") from None
+    return settings

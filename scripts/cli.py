@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from factsep.model.backends import PRECISIONS
-from factsep.model.inputs import InputOptions
 from factsep.model.labels import LABELS
-from factsep.model.model_config import NotAModelError
-from factsep.model.outputs import FORMATS, OutputError
-from factsep.training.config import TrainingSettings
-from factsep.training.dataset import DataError
 from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, split_path
 
+# Exit statuses (README, "Exit status"): each kind of outcome has its own.
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1  # ran, but some input was bad (--strict) or nothing could be labelled
+EXIT_USAGE = 2  # a wrong option or an input, model or output that cannot be used
+EXIT_GATE = 3  # evaluate: macro-F1 below --min-macro-f1
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; what was labelled is kept
 SETTING_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
@@ -43,16 +46,40 @@ def _model_dir(argument: str | None) -> Path:
     return ensure_default_model(_log)
 
 
+def _keep_labels(keep: str | None, fmt: str) -> tuple[str, ...]:
+    """The labels --keep names; only with --format text, at least one, all known."""
+    if keep is None:
+        return ("fact",)
+    if fmt != "text":
+        raise ValueError(f"--keep applies to --format text only (not {fmt})")
+    labels = tuple(label.strip() for label in keep.split(",") if label.strip())
+    unknown = [label for label in labels if label not in LABELS]
+    if unknown or not labels:
+        raise ValueError(f"--keep takes labels from {', '.join(LABELS)}; not {keep!r}")
+    return labels
+
+
+def _threads(threads: int | None) -> int | None:
+    """--threads: 0 or absent means torch's default (all cores); at most this machine's cores."""
+    if threads is None or threads == 0:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not 1 <= threads <= (cores or 1):
+        raise ValueError(f"--threads must be 0 (all cores) or 1 to {cores} (this machine's cores)")
+    return threads
+
+
 def cmd_label(args: argparse.Namespace) -> int:
+    from factsep.model.inputs import InputOptions
     from factsep.model.job import label_inputs
     from factsep.model.predict import Labeller
 
-    keep = tuple(label.strip() for label in args.keep.split(",") if label.strip())
-    unknown = [label for label in keep if label not in LABELS]
-    if unknown:
-        raise ValueError(f"--keep takes labels from {', '.join(LABELS)}; not {unknown}")
+    keep = _keep_labels(args.keep, args.format)
+    threads = _threads(args.threads)
+    if args.batch_tokens < 1:
+        raise ValueError("--batch-tokens must be a positive number of tokens")
     labeller = Labeller.from_directory(
-        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+        _model_dir(args.model), args.precision, threads, args.batch_tokens
     )
     summary = label_inputs(
         labeller,
@@ -64,15 +91,19 @@ def cmd_label(args: argparse.Namespace) -> int:
         strict=args.strict,
         options=InputOptions(text_key=args.text_key, id_key=args.id_key),
         log=_log,
+        formula_guard=not args.csv_formulas,
     )
     _log(summary.line() + f" [{labeller.precision}]")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
     if summary.articles == 0:
-        _log("error: no article could be labelled")
-        return 1
-    return 1 if summary.stopped_early or (args.strict and summary.problems) else 0
+        _log("error: no article could be labelled (no output file was written)")
+        return EXIT_INCOMPLETE
+    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from factsep.training.config import TrainingSettings
     from factsep.training.default_model import train_model
 
     overrides = {
@@ -88,9 +119,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else default_model_dir()
     if output.exists() and not args.force:
         raise ValueError(f"{output} already exists; use --force to replace it")
+    _check_base(settings.base)
     data = {name: Path(getattr(args, f"{name}_file")) for name in ("train", "dev", "test")}
+    for name, path in data.items():
+        if not path.is_file():
+            raise ValueError(f"--{name}-file {path}: no such file")
     train_model(settings, output, _log, compare_context=args.compare_context, data=data)
     return 0
+
+
+def _check_base(base: str) -> None:
+    """A --base that names a local path must be a folder (else transformers tries the hub)."""
+    path = Path(base).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"--base {base}: is a file; give a model folder or a Hugging Face id")
+    elif base.startswith((".", "/", "~")) or base.count("/") > 1:
+        raise ValueError(f"--base {base}: no such folder")
+
+
+def _gate(value: str) -> float:
+    """--min-macro-f1: a number in [0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {value}")
+    return number
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -106,11 +162,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         precision=args.precision,
         force=args.force,
         log=_log,
+        checkthat_subj=args.checkthat_subj,
     )
     if args.min_macro_f1 is not None and metrics["macro_f1"] < args.min_macro_f1:
         _log(f"gate failed: macro-F1 {metrics['macro_f1']:.4f} < {args.min_macro_f1}")
-        return 2
-    return 0
+        return EXIT_GATE
+    return EXIT_OK
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
@@ -156,6 +213,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    from factsep.training.config import TrainingSettings
+
     group = parser.add_argument_group("training settings (override --config)")
     for f in fields(TrainingSettings):
         flag = "--" + f.name.replace("_", "-")
@@ -173,6 +232,9 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from factsep.model.backends import PRECISIONS
+    from factsep.model.outputs import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="factsep",
         description="Label each sentence of a news article as fact, opinion or filler.",
@@ -190,19 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help=".txt/.md files, directories (recursive), .jsonl files, or - for stdin")
     label.add_argument("-o", "--output", help="output file (default: standard output)")
     label.add_argument("--format", choices=FORMATS, default="jsonl", help="output format")
-    label.add_argument("--keep", default="fact",
+    label.add_argument("--keep",
                        help="with --format text: labels to keep, comma-separated (default: fact)")
     label.add_argument("--model", help=f"model directory (default: {default_model_dir()})")
     label.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
                        help="inference path; auto: the fastest one that keeps accuracy")
     label.add_argument("--batch-tokens", type=int, default=4096,
                        help="batch size, in padded tokens (default: 4096)")
-    label.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    label.add_argument("--threads", type=int,
+                       help="CPU threads, 1 to the number of cores (default, or 0: all cores)")
     label.add_argument("--text-key", default="text", help="JSONL field holding the text")
     label.add_argument("--id-key", default="id", help="JSONL field holding the article id")
     label.add_argument("--strict", action="store_true",
                        help="stop at the first bad input (what was labelled is kept)")
     label.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    label.add_argument("--csv-formulas", action="store_true",
+                       help="with --format csv: write cells starting with = + - @ as they are "
+                       "(default: a leading apostrophe stops spreadsheets running them)")
     label.set_defaults(handler=cmd_label)
 
     train = commands.add_parser(
@@ -238,8 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--compare", action="append", default=[], metavar="MODEL_DIR",
                           help="another model to score side by side (repeatable)")
     evaluate.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto")
-    evaluate.add_argument("--min-macro-f1", type=float,
-                          help="exit with status 2 when macro-F1 is below this value")
+    evaluate.add_argument("--checkthat-subj", choices=("opinion", "opinion+filler"),
+                          default="opinion",
+                          help="with --format checkthat: the labels that make a sentence SUBJ "
+                          "(default: opinion; fact and filler are OBJ)")
+    evaluate.add_argument("--min-macro-f1", type=_gate, metavar="F1",
+                          help=f"exit with status {EXIT_GATE} when macro-F1 is below this "
+                          "value (0 to 1)")
     evaluate.add_argument("--force", action="store_true", help="overwrite existing reports")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -285,19 +356,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; errors in the user's input exit with a message, not a trace."""
+    """Run the command line; errors in the user's input exit with a message, not a trace.
+
+    SIGTERM is treated like Ctrl-C: the run stops and what was labelled is kept.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from factsep.model.model_config import NotAModelError
+    from factsep.model.outputs import OutputError
+    from factsep.training.dataset import DataError
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except (DataError, NotAModelError, OutputError, ValueError) as error:
+        _silence_stdout()
         _log(f"error: {error}")
-        return 2
-    except KeyboardInterrupt:
-        _log("interrupted")
-        return 130
+        return EXIT_USAGE
+    except OSError as error:  # stdout closed (broken pipe) or full, an unreadable file
+        _silence_stdout()
+        name = f"{error.filename}: " if error.filename else ""
+        _log(f"error: {name}{error.strerror or error}")
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -94,3 +94,36 @@ def test_same_seed_same_model(tiny_base, fixture_splits, context):
     items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
     first, second = (Labeller(r.model).predict_spans(items)[0] for r in runs)
     np.testing.assert_array_equal(first, second)
+
+
+def test_settings_file_with_wrong_types_names_the_file_and_field(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"epochs": "3"}))
+    with pytest.raises(ValueError, match=r"settings.json: epochs must be a int, not '3'"):
+        TrainingSettings.from_file(path)
+    with pytest.raises(ValueError, match="dropout must be a float"):
+        TrainingSettings(dropout=True)
+    with pytest.raises(ValueError, match="threads must be 0"):
+        TrainingSettings(threads=-1)
+    assert TrainingSettings(learning_rate=1e-3, dropout=0).dropout == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--config", "{config}"], "epochs must be a int"),
+        (["--base", "{tmp}/missing-folder"], "--base {tmp}/missing-folder: no such folder"),
+        (["--base", "{config}"], "is a file"),
+    ],
+)
+def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
+    from factsep.scripts.cli import EXIT_USAGE, main
+
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"epochs": "3"}))
+    filled = [a.format(config=config, tmp=tmp_path) for a in args]
+    code = main(["train", "-o", str(tmp_path / "model"), *filled])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert message.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "model").exists()

@@ -10,6 +10,9 @@ from typing import Any
 from factsep.model.windows import CONTEXT_MODES
 
 BF16_CHOICES = ("auto", "on", "off")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool
+}
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -43,6 +46,12 @@ class TrainingSettings:
     threads: int = _setting(0, "CPU threads for torch (0: torch's default)")
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value, kind = getattr(self, f.name), _TYPES[f.type]
+            if isinstance(value, bool) and f.type != "bool" or not isinstance(value, kind):
+                raise ValueError(f"{f.name} must be a {f.type}, not {value!r}")
+        if self.threads < 0:
+            raise ValueError("threads must be 0 (torch's default) or a positive number")
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"context must be one of {CONTEXT_MODES}, not {self.context!r}")
         for name in ("max_length", "epochs"):
@@ -74,7 +83,10 @@ class TrainingSettings:
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"{path}: unknown training settings {sorted(unknown)}")
-        return cls(**{**values, **overrides})
+        try:
+            return cls(**{**values, **overrides})
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
