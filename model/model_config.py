@@ -49,6 +49,8 @@ def read_config(path: Path) -> dict[str, Any]:
             f"{config_file}: has an 'auto_map' (custom Python code); "
             "factsep never runs code from a model directory"
         )
+    if isinstance(raw, dict) and "factsep" in raw and not isinstance(raw["factsep"], dict):
+        raise NotAModelError(f"{config_file}: bad 'factsep' section (must be a JSON object)")
     if not isinstance(raw, dict) or not isinstance(raw.get("factsep"), dict):
         raise NotAModelError(
             f"{path}: config.json has no 'factsep' section; this is not a factsep model "
@@ -70,5 +72,5 @@ def tagger_settings(config: dict[str, Any], where: Path) -> TaggerSettings:
         if not isinstance(settings.max_length, int) or not isinstance(settings.context, str):
             raise TypeError(f"unsupported settings {config['factsep']}")
     except TypeError as error:
-        raise NotAModelError(f"{where}: malformed 'factsep' section ({error})") from None
+        raise NotAModelError(f"{where}: bad 'factsep' section ({error})") from None
     return settings

@@ -100,7 +100,7 @@ def test_glue_line_runs_a_heading_into_the_next_sentence(tmp_path):
                     "filler\tWhat it means\n~\nopinion\tIt was bad.\n")
     article = parse_article_file(path)
     assert article["text"] == "One thing happened. What it means It was bad."
-    assert [(s["start"], s["end"]) for s in article["sentences"]] == [(0, 19), (20, 33), (34, 46)]
+    assert [(s["start"], s["end"]) for s in article["sentences"]] == [(0, 19), (20, 33), (34, 45)]
 
 
 def test_split_is_by_article_stratified_and_deterministic(fixture_articles):

@@ -185,8 +185,8 @@ def test_sigterm_keeps_what_was_labelled(run, tmp_path, monkeypatch):
         (tmp_path / name).write_text(ARTICLE)
     real = Labeller.label_many
 
-    def terminated_after_first(self, articles, chunk_size=64):
-        for number, labelled in enumerate(real(self, articles, chunk_size=1)):
+    def terminated_after_first(self, articles, chunk_tokens=None):
+        for number, labelled in enumerate(real(self, articles, chunk_tokens=1)):
             if number == 1:
                 os.kill(os.getpid(), signal.SIGTERM)
             yield labelled

@@ -39,11 +39,11 @@ def test_interrupt_inside_a_long_article_keeps_its_labelled_sentences(
     real = Labeller.label_many
     calls = []
 
-    def interrupted_on_third_group(self, articles, chunk_size=64):
+    def interrupted_on_third_group(self, articles, chunk_tokens=None):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        yield from real(self, articles, chunk_size)
+        yield from real(self, articles, chunk_tokens)
 
     monkeypatch.setattr(Labeller, "label_many", interrupted_on_third_group)
     target = tmp_path / "out.jsonl"
