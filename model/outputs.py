@@ -80,19 +80,26 @@ class Writer:
         """Write anything that follows the last article."""
 
 
+def sentence_rows(article: LabelledArticle) -> list[dict]:
+    """One row per sentence, as `factsep label` writes them (JSONL) and the service returns."""
+    return [
+        {
+            "doc_id": article.doc_id,
+            "sentence_id": number,
+            "start": sentence.start,
+            "end": sentence.end,
+            "text": sentence.text,
+            "label": sentence.label,
+            "score": round(sentence.score, 4),
+            "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
+        }
+        for number, sentence in enumerate(article.sentences)
+    ]
+
+
 class JsonlWriter(Writer):
     def write(self, article: LabelledArticle) -> None:
-        for number, sentence in enumerate(article.sentences):
-            row = {
-                "doc_id": article.doc_id,
-                "sentence_id": number,
-                "start": sentence.start,
-                "end": sentence.end,
-                "text": sentence.text,
-                "label": sentence.label,
-                "score": round(sentence.score, 4),
-                "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
-            }
+        for row in sentence_rows(article):
             self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

@@ -154,6 +154,34 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from factsep.scripts.serve import ServiceOptions, serve
+    except ImportError as error:
+        raise ValueError(
+            f"factsep serve needs the service's packages ({error.name} is missing): "
+            "pip install 'factsep[serve]'"
+        ) from None
+    from factsep.model.predict import Labeller
+
+    api_key = args.api_key if args.api_key is not None else os.environ.get("FACTSEP_API_KEY")
+    if api_key is not None and not api_key.strip():
+        raise ValueError("--api-key (or FACTSEP_API_KEY) must not be empty")
+    if args.max_body_mb <= 0 or args.queue < 1:
+        raise ValueError("--max-body-mb must be positive and --queue at least 1")
+    model_dir = _model_dir(args.model)
+    labeller = Labeller.from_directory(model_dir, args.precision, args.threads, args.batch_tokens)
+    options = ServiceOptions(
+        api_key=api_key, max_body_bytes=int(args.max_body_mb * 2**20), max_queue=args.queue
+    )
+    _log(
+        f"serving {model_dir} [{labeller.precision}] at http://{args.host}:{args.port}/ "
+        f"(API docs at /docs{'; API key required' if api_key else ''})"
+    )
+    serve(labeller, model_dir, options, args.host, args.port)
+    return 0
+
+
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training settings (override --config)")
     for f in fields(TrainingSettings):
@@ -278,6 +306,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--precisions", default=",".join(PRECISIONS),
                        help="comma-separated paths to measure")
     bench.set_defaults(handler=cmd_bench)
+
+    serve = commands.add_parser(
+        "serve", help="run the labelling service (HTTP API and a page to try it)",
+        description="Serve POST /v1/label, GET /v1/model, GET /healthz, the API docs at /docs "
+        "and a page at /. Needs the serve extra: pip install 'factsep[serve]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--model", help="model directory (default: the default model)")
+    serve.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                       help="inference path; auto: the fastest one that keeps accuracy")
+    serve.add_argument("--api-key", help="require this key in the X-API-Key header of /v1/ "
+                       "requests (default: $FACTSEP_API_KEY if set, else no key)")
+    serve.add_argument("--max-body-mb", type=float, default=5.0,
+                       help="largest request body, in MB (default: 5)")
+    serve.add_argument("--queue", type=int, default=64,
+                       help="requests that may wait for the model before 503 (default: 64)")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    serve.add_argument("--batch-tokens", type=int, default=4096,
+                       help="batch size, in padded tokens (default: 4096)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
