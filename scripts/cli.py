@@ -142,6 +142,13 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.serve:
+        from factsep.training.serve_load import run_serve_load
+
+        run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
+                       if args.precisions != ",".join(PRECISIONS) else "auto",
+                       args.clients, args.seconds)
+        return 0
     from factsep.training.bench import run_benchmark
 
     run_benchmark(
@@ -305,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="corpus size: the test split repeated to at least this many")
     bench.add_argument("--precisions", default=",".join(PRECISIONS),
                        help="comma-separated paths to measure")
+    bench.add_argument("--serve", action="store_true",
+                       help="load `factsep serve` instead: concurrent clients, good, malformed "
+                       "and oversized requests; compare with `factsep label` on the same articles")
+    bench.add_argument("--clients", type=int, default=32, help="with --serve (default: 32)")
+    bench.add_argument("--seconds", type=float, default=60.0, help="with --serve (default: 60)")
     bench.set_defaults(handler=cmd_bench)
 
     serve = commands.add_parser(
