@@ -314,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated paths to measure")
     bench.add_argument("--serve", action="store_true",
                        help="load `factsep serve` instead: concurrent clients, good, malformed "
-                       "and oversized requests; compare with `factsep label` on the same articles")
+                       "and oversized requests; compare with `factsep label` on the same articles "
+                       "(inference path: the first of --precisions when given, else auto)")
     bench.add_argument("--clients", type=int, default=32, help="with --serve (default: 32)")
     bench.add_argument("--seconds", type=float, default=60.0, help="with --serve (default: 60)")
     bench.set_defaults(handler=cmd_bench)

@@ -139,6 +139,9 @@ def describe_errors(errors: Sequence[dict[str, Any]]) -> str:
         message = error.get("msg", "invalid")
         if where:
             parts.append(f"{where}: {message}")
+        elif error.get("type") in ("model_attributes_type", "model_type", "dict_type"):
+            parts.append('the body must be a JSON object, sent with "Content-Type: '
+                         'application/json"')
         elif message == "Field required":
             parts.append('the request needs a JSON body: {"text": "..."}')
         else:

@@ -44,7 +44,9 @@ def test_waiting_requests_share_one_batch_and_get_their_own_results():
         first = worker.submit([Article("x", "first")])
         assert labeller.entered.wait(10)
         # Same ids in different requests: results must still go back by position.
-        waiting = [worker.submit([Article("x", f"r{i}a"), Article("x", f"r{i}b")]) for i in range(3)]
+        waiting = [
+            worker.submit([Article("x", f"r{i}a"), Article("x", f"r{i}b")]) for i in range(3)
+        ]
         labeller.release.set()
         assert [a.text for a in first.result(10)] == ["FIRST"]
         for i, future in enumerate(waiting):

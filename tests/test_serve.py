@@ -6,8 +6,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,9 @@ ARTICLE = (
     "Port Strike Ends\n\nDock workers voted 312-40 to return on Monday. "
     "I think it is good news. Share this story!\n"
 )
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 class GatedLabeller(Labeller):
@@ -118,8 +121,9 @@ def test_requests_that_arrive_together_share_a_batch_off_the_event_loop(
         assert [r["text"] for r in article["sentences"]] == [
             f"Request {i} says {i} things.", f"It is number {i}."
         ]
-    assert gated.batches == [("factsep-labeller", ["0"]),
-                             ("factsep-labeller", ["1", "2", "3", "4", "5"])]
+    assert [(thread, sorted(ids)) for thread, ids in gated.batches] == [
+        ("factsep-labeller", ["0"]), ("factsep-labeller", ["1", "2", "3", "4", "5"])
+    ]
 
 
 def test_model_health_docs_and_page(labeller, tiny_model_dir, tmp_path):
@@ -207,17 +211,23 @@ def test_card_metrics_are_read_from_the_card_training_writes(tmp_path, tiny_mode
         (b'{"articles": [{"text": ["x"]}]}', "articles.0.text: Input should be a valid string"),
         (b'{"articles": [{"id": 1.5, "text": "x"}]}', "articles.0.id"),
         (b'{"txt": "typo"}', "txt: Extra inputs are not permitted"),
-        (b'["text"]', "Input should be a valid dictionary"),
+        (b'["text"]', 'the body must be a JSON object, sent with "Content-Type: application/json"'),
     ],
 )
 def test_malformed_bodies_get_422_saying_what_is_wrong(labeller, tiny_model_dir, content, message):
     with running(labeller, tiny_model_dir) as client:
-        response = client.post(
-            "/v1/label", content=content, headers={"Content-Type": "application/json"}
-        )
+        response = client.post("/v1/label", content=content, headers=JSON)
     assert response.status_code == 422
     assert message in response.json()["detail"]
     assert "unterminated" not in json.dumps(response.json()["errors"])  # input not echoed
+
+
+def test_a_body_not_sent_as_json_gets_422_saying_so(labeller, tiny_model_dir):
+    with running(labeller, tiny_model_dir) as client:
+        response = client.post("/v1/label", content=b'{"text": "Sent as a form."}',
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422
+    assert "Content-Type: application/json" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -228,7 +238,7 @@ def test_malformed_bodies_get_422_saying_what_is_wrong(labeller, tiny_model_dir,
 def test_odd_but_valid_text_never_gives_500(labeller, tiny_model_dir, text):
     with running(labeller, tiny_model_dir) as client:
         # ASCII-escaped JSON, so a lone surrogate travels as the six characters \ud800
-        response = client.post("/v1/label", content=json.dumps({"text": text}))
+        response = client.post("/v1/label", content=json.dumps({"text": text}), headers=JSON)
     assert response.status_code == 200, response.text
     for row in response.json()["articles"][0]["sentences"]:
         assert row["text"] == text[row["start"] : row["end"]] or "\ud800" in text
@@ -237,11 +247,15 @@ def test_odd_but_valid_text_never_gives_500(labeller, tiny_model_dir, text):
 def test_body_over_the_limit_gets_413_before_it_is_parsed(labeller, tiny_model_dir):
     at_limit = json.dumps({"text": "A sentence. " * 100}).encode()
     with running(labeller, tiny_model_dir, max_body_bytes=len(at_limit)) as client:
-        fits = client.post("/v1/label", content=at_limit)
-        declared = client.post("/v1/label", content=at_limit + b" ")
+        fits = client.post("/v1/label", content=at_limit, headers=JSON)
+        declared = client.post("/v1/label", content=at_limit + b" ", headers=JSON)
         malformed_but_large = client.post("/v1/label", content=b"{" * (len(at_limit) + 1))
-        chunked = client.post("/v1/label", content=iter([at_limit[:100], at_limit[100:], b" "]))
-        chunked_fits = client.post("/v1/label", content=iter([at_limit[:100], at_limit[100:]]))
+        chunked = client.post(
+            "/v1/label", content=iter([at_limit[:100], at_limit[100:], b" "]), headers=JSON
+        )
+        chunked_fits = client.post(
+            "/v1/label", content=iter([at_limit[:100], at_limit[100:]]), headers=JSON
+        )
     assert fits.status_code == 200 and chunked_fits.status_code == 200
     for response in (declared, malformed_but_large, chunked):
         assert response.status_code == 413
