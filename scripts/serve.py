@@ -21,13 +21,21 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from factsep.model.batching import BatchingWorker, QueueFull, WorkerStopped
 from factsep.model.card import read_card_metrics
@@ -61,12 +69,26 @@ class ServiceOptions:
     max_batch_articles: int = 64
 
 
+def _valid_unicode(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"not valid Unicode: a lone surrogate (\\u{ord(text[error.start]):04x}) "
+            f"at character {error.start}"
+        ) from None
+    return text
+
+
+Text = Annotated[StrictStr, AfterValidator(_valid_unicode)]
+
+
 class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: StrictStr | StrictInt | None = Field(
         None, description="your identifier, returned as given (default: the position)"
     )
-    text: StrictStr = Field(description="the article's text")
+    text: Text = Field(description="the article's text")
 
 
 class LabelRequest(BaseModel):
@@ -76,7 +98,7 @@ class LabelRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"text": "The council voted 9-4. I think it erred."}]},
     )
-    text: StrictStr | None = Field(None, description="one article")
+    text: Text | None = Field(None, description="one article")
     articles: list[ArticleIn] | None = Field(None, min_length=1, description="several articles")
 
     @model_validator(mode="after")

@@ -210,6 +210,8 @@ def test_card_metrics_are_read_from_the_card_training_writes(tmp_path, tiny_mode
         (b'{"articles": [{"id": 1}]}', "articles.0.text: Field required"),
         (b'{"articles": [{"text": ["x"]}]}', "articles.0.text: Input should be a valid string"),
         (b'{"articles": [{"id": 1.5, "text": "x"}]}', "articles.0.id"),
+        (b'{"text": "ok \\ud800 no"}', "text: Value error, not valid Unicode: a lone surrogate "
+         "(\\ud800) at character 3"),
         (b'{"txt": "typo"}', "txt: Extra inputs are not permitted"),
         (b'["text"]', 'the body must be a JSON object, sent with "Content-Type: application/json"'),
     ],
@@ -232,16 +234,15 @@ def test_a_body_not_sent_as_json_gets_422_saying_so(labeller, tiny_model_dir):
 
 @pytest.mark.parametrize(
     "text",
-    ["\ud800 lone surrogate. Then more.", "nul\x00byte. And \x07bell.", "   \n\n  ",
+    ["nul\x00byte. And \x07bell.", "   \n\n  ",
      "x" * 20000, "🙂 emoji first. " * 50, "word " * 3000],
 )
 def test_odd_but_valid_text_never_gives_500(labeller, tiny_model_dir, text):
     with running(labeller, tiny_model_dir) as client:
-        # ASCII-escaped JSON, so a lone surrogate travels as the six characters \ud800
         response = client.post("/v1/label", content=json.dumps({"text": text}), headers=JSON)
     assert response.status_code == 200, response.text
     for row in response.json()["articles"][0]["sentences"]:
-        assert row["text"] == text[row["start"] : row["end"]] or "\ud800" in text
+        assert row["text"] == text[row["start"] : row["end"]]
 
 
 def test_body_over_the_limit_gets_413_before_it_is_parsed(labeller, tiny_model_dir):
