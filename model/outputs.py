@@ -135,20 +135,32 @@ class Writer:
         """Write anything that follows the last article."""
 
 
+def sentence_rows(article: LabelledArticle, language: str | None = None) -> list[dict]:
+    """One row per sentence, as `factsep label` writes them (JSONL) and the service returns.
+
+    `language` (the article's detected language) is added when known; `truncated` appears,
+    set to true, on a sentence longer than the encoder window (labelled from its start).
+    """
+    return [
+        {
+            "doc_id": article.doc_id,
+            **({"language": language} if language else {}),
+            "sentence_id": number,
+            "start": sentence.start,
+            "end": sentence.end,
+            "text": sentence.text,
+            "label": sentence.label,
+            "score": round(sentence.score, 4),
+            "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
+            **({"truncated": True} if sentence.truncated else {}),
+        }
+        for number, sentence in enumerate(article.sentences)
+    ]
+
+
 class JsonlWriter(Writer):
     def write(self, article: LabelledArticle, language: str | None = None) -> None:
-        for number, sentence in enumerate(article.sentences):
-            row = {
-                "doc_id": article.doc_id,
-                **({"language": language} if language else {}),
-                "sentence_id": number,
-                "start": sentence.start,
-                "end": sentence.end,
-                "text": sentence.text,
-                "label": sentence.label,
-                "score": round(sentence.score, 4),
-                "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
-            }
+        for row in sentence_rows(article, language):
             self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

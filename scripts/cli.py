@@ -199,6 +199,14 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.serve:
+        from factsep.model.backends import PRECISIONS
+        from factsep.training.serve_load import run_serve_load
+
+        run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
+                       if args.precisions != ",".join(PRECISIONS) else "auto",
+                       args.clients, args.seconds)
+        return 0
     from factsep.training.bench import run_benchmark
 
     run_benchmark(
@@ -209,6 +217,34 @@ def cmd_bench(args: argparse.Namespace) -> int:
         corpora=args.corpora.split(","),
         print_line=print,
     )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from factsep.scripts.serve import ServiceOptions, serve
+    except ImportError as error:
+        raise ValueError(
+            f"factsep serve needs the service's packages ({error.name} is missing): "
+            "pip install 'factsep[serve]'"
+        ) from None
+    from factsep.model.predict import Labeller
+
+    api_key = args.api_key if args.api_key is not None else os.environ.get("FACTSEP_API_KEY")
+    if api_key is not None and not api_key.strip():
+        raise ValueError("--api-key (or FACTSEP_API_KEY) must not be empty")
+    if args.max_body_mb <= 0 or args.queue < 1:
+        raise ValueError("--max-body-mb must be positive and --queue at least 1")
+    model_dir = _model_dir(args.model)
+    labeller = Labeller.from_directory(model_dir, args.precision, args.threads, args.batch_tokens)
+    options = ServiceOptions(
+        api_key=api_key, max_body_bytes=int(args.max_body_mb * 2**20), max_queue=args.queue
+    )
+    _log(
+        f"serving {model_dir} [{labeller.precision}] at http://{args.host}:{args.port}/ "
+        f"(API docs at /docs{'; API key required' if api_key else ''})"
+    )
+    serve(labeller, model_dir, options, args.host, args.port)
     return 0
 
 
@@ -352,7 +388,35 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpora", default="test,real,short",
                        help="comma-separated corpora: test (the test split repeated), real "
                        "(generated real-length articles), short (one-sentence records)")
+    bench.add_argument("--serve", action="store_true",
+                       help="load `factsep serve` instead: concurrent clients, good, malformed "
+                       "and oversized requests; compare with `factsep label` on the same articles "
+                       "(inference path: the first of --precisions when given, else auto)")
+    bench.add_argument("--clients", type=int, default=32, help="with --serve (default: 32)")
+    bench.add_argument("--seconds", type=float, default=60.0, help="with --serve (default: 60)")
     bench.set_defaults(handler=cmd_bench)
+
+    serve = commands.add_parser(
+        "serve", help="run the labelling service (HTTP API and a page to try it)",
+        description="Serve POST /v1/label, GET /v1/model, GET /healthz, the API docs at /docs "
+        "and a page at /. Needs the serve extra: pip install 'factsep[serve]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--model", help="model directory (default: the default model)")
+    serve.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                       help="inference path; auto: the fastest one that keeps accuracy")
+    serve.add_argument("--api-key", help="require this key in the X-API-Key header of /v1/ "
+                       "requests (default: $FACTSEP_API_KEY if set, else no key)")
+    serve.add_argument("--max-body-mb", type=float, default=5.0,
+                       help="largest request body, in MB (default: 5)")
+    serve.add_argument("--queue", type=int, default=64,
+                       help="requests that may wait for the model before 503 (default: 64)")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    serve.add_argument("--batch-tokens", type=int, default=4096,
+                       help="batch size, in padded tokens (default: 4096)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

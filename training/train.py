@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup, set_seed
 
-from factsep.model.backends import bf16_supported
+from factsep.model.backends import native_bf16
 from factsep.model.base_encoder import resolve_base
 from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save_model
 from factsep.model.job import Log
@@ -145,7 +145,7 @@ def evaluate_gold(
 
 def uses_bf16(settings: TrainingSettings) -> bool:
     """Whether training runs under bf16 autocast (`auto`: where the CPU has native bf16)."""
-    return settings.bf16 == "on" or (settings.bf16 == "auto" and bf16_supported())
+    return settings.bf16 == "on" or (settings.bf16 == "auto" and native_bf16())
 
 
 def _training_windows(
