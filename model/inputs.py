@@ -1,4 +1,4 @@
-"""Read articles to label from files, directories, JSONL and standard input.
+"""Read articles to label from files, directories, JSONL, HTML pages and standard input.
 
 Every problem becomes an `InputProblem` naming the file (and line) and what is wrong, so
 one bad article never hides the others; the caller decides whether to stop.
@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pages import HTML_SUFFIXES, NoArticleError, article_from_html
 from .predict import Article
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -34,6 +35,7 @@ class InputProblem:
 class InputOptions:
     text_key: str = "text"
     id_key: str = "id"
+    html_key: str | None = None  # a JSONL field holding page source, read instead of text_key
     max_bytes: int = MAX_ARTICLE_BYTES
 
 
@@ -59,11 +61,11 @@ def _read_directory(directory: Path, options: InputOptions) -> Iterator[Article 
     files = sorted(
         p
         for p in directory.rglob("*")
-        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + JSONL_SUFFIXES
+        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
     )
     if not files:
         yield InputProblem(
-            str(directory), "directory holds no articles (.txt, .md or .jsonl files)"
+            str(directory), "directory holds no articles (.txt, .md, .html, .htm or .jsonl files)"
         )
     for path in files:
         yield from _read_file(path, options)
@@ -82,6 +84,9 @@ def _read_file(path: Path, options: InputOptions) -> Iterator[Article | InputPro
         raw = path.read_bytes()
     except OSError as error:
         yield InputProblem(where, f"cannot read ({error.strerror})")
+        return
+    if path.suffix.lower() in HTML_SUFFIXES:
+        yield _article_from_page(raw, where, path.stem)
         return
     yield _article_from_bytes(raw, where, path.stem, options)
 
@@ -138,16 +143,39 @@ def _article_from_json_line(
         return InputProblem(where, f"malformed JSON ({error.msg} at column {error.colno})")
     if not isinstance(row, dict):
         return InputProblem(where, "expected a JSON object per line")
+    doc_id = str(row.get(options.id_key, fallback_id))
+    if options.html_key is not None:
+        page = row.get(options.html_key)
+        if not isinstance(page, str) or not page.strip():
+            return InputProblem(where, _missing_field(row, options.html_key, "--html-key"))
+        return _article_from_page(page, where, doc_id)
     text = row.get(options.text_key)
     if not isinstance(text, str):
-        keys = ", ".join(sorted(row)) or "none"
-        return InputProblem(
-            where, f"no string field {options.text_key!r} (fields: {keys}); see --text-key"
-        )
+        return InputProblem(where, _missing_field(row, options.text_key, "--text-key"))
     if not text.strip():
         return InputProblem(where, f"field {options.text_key!r} is empty")
-    doc_id = row.get(options.id_key, fallback_id)
-    return Article(str(doc_id), text)
+    return Article(doc_id, text)
+
+
+def _article_from_page(page: str | bytes, where: str, doc_id: str) -> Article | InputProblem:
+    """Extract the article of an HTML page; a page without one is a problem, not a crash."""
+    if isinstance(page, bytes) and b"\x00" in page:
+        return InputProblem(where, "binary file (contains NUL bytes), not an HTML page")
+    if not page.strip():
+        return InputProblem(where, "empty page: no HTML to read")
+    try:
+        return Article(doc_id, article_from_html(page))
+    except NoArticleError as error:
+        return InputProblem(where, str(error))
+    except Exception as error:  # a parser failure on one page skips that page, not the run
+        return InputProblem(where, f"cannot parse the page ({type(error).__name__}: {error})")
+
+
+def _missing_field(row: dict, key: str, option: str) -> str:
+    if key in row and isinstance(row[key], str):
+        return f"field {key!r} is empty"
+    keys = ", ".join(sorted(row)) or "none"
+    return f"no string field {key!r} (fields: {keys}); see {option}"
 
 
 def _too_large(size: int, limit: int) -> str:

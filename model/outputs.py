@@ -81,6 +81,10 @@ class Writer:
 
 
 class JsonlWriter(Writer):
+    """One row per sentence; an article's first row also holds `article_text`, the text its
+    offsets index (for a web page: the extracted title and main text), so every
+    `text[start:end]` can be checked and the article rebuilt without the input."""
+
     def write(self, article: LabelledArticle) -> None:
         for number, sentence in enumerate(article.sentences):
             row = {
@@ -93,6 +97,8 @@ class JsonlWriter(Writer):
                 "score": round(sentence.score, 4),
                 "probs": {k: round(v, 4) for k, v in sentence.probs_dict().items()},
             }
+            if number == 0:
+                row["article_text"] = article.text
             self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
