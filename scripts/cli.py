@@ -85,6 +85,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from factsep.model.predict import Labeller
     from factsep.training.data.suggest import label_sources, suggest, write_suggestions
 
+    if args.n < 1:
+        raise ValueError(f"-n must be at least 1, not {args.n}")
     labeller = Labeller.from_directory(
         _model_dir(args.model), args.precision, args.threads, args.batch_tokens
     )
