@@ -2,7 +2,7 @@
 
 Extraction is done by trafilatura, imported here only when a page is read, so labelling
 plain text never loads it. Navigation, scripts, styles, comments, share widgets, captions
-and footers are left out; a page with fewer than MIN_ARTICLE_WORDS words of main text has
+and footers are left out; a page with fewer than MIN_ARTICLE_CHARACTERS characters of main text has
 no article (NoArticleError). Each remaining paragraph (or list item) becomes a paragraph of
 the text, separated by an empty line, and the title comes first unless the main text
 already opens with it.
@@ -11,9 +11,10 @@ already opens with it.
 from __future__ import annotations
 
 HTML_SUFFIXES = (".html", ".htm")
-# Below this many words of extracted main text, what extraction found is link
-# text or a teaser, not an article: every news article is longer.
-MIN_ARTICLE_WORDS = 20
+# Below this many characters of main text (spaces not counted; characters, not words, so
+# that languages written without spaces count fairly), what extraction found is link text,
+# not an article: every news article is longer.
+MIN_ARTICLE_CHARACTERS = 100
 
 
 class NoArticleError(ValueError):
@@ -29,11 +30,11 @@ def article_from_html(page: str | bytes) -> str:
         with_metadata=True,
     )
     body = _paragraphs(document.text if document is not None else None)
-    words = sum(len(paragraph.split()) for paragraph in body)
-    if words < MIN_ARTICLE_WORDS:
+    characters = sum(len("".join(paragraph.split())) for paragraph in body)
+    if characters < MIN_ARTICLE_CHARACTERS:
         raise NoArticleError(
-            f"no article found in the page ({words} words of main text, fewer than "
-            f"{MIN_ARTICLE_WORDS}: only navigation, links or markup)"
+            f"no article found in the page ({characters} characters of main text, fewer than "
+            f"{MIN_ARTICLE_CHARACTERS}: only navigation, links or markup)"
         )
     title = " ".join((document.title or "").split())
     if title and _normalised(body[0]) != _normalised(title):
