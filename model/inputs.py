@@ -1,4 +1,4 @@
-"""Read articles to label from files, directories, JSONL and standard input.
+"""Read articles to label from files, directories, JSONL, HTML pages and standard input.
 
 Every problem becomes an `InputProblem` naming the file (and line) and what is wrong, so
 one bad article never hides the others; the caller decides whether to stop. Article ids
@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .markdown import MarkdownArticle, markdown_article
+from .pages import HTML_SUFFIXES, NoArticleError, article_from_html
 from .predict import Article
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl",)
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # far above any news article; keeps memory bounded
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -46,6 +48,7 @@ class InputProblem:
 class InputOptions:
     text_key: str = "text"
     id_key: str = "id"
+    html_key: str | None = None  # a JSONL field holding page source, read instead of text_key
     max_bytes: int = MAX_ARTICLE_BYTES
     skip: tuple[Path, ...] = ()  # resolved paths never read as input (the run's own output)
 
@@ -126,7 +129,8 @@ def _read_directory(
         yield from _read_file(item, item.relative_to(directory).as_posix(), options)
     if not found:
         where = str(directory)
-        yield InputProblem(where, "directory holds no articles (.txt, .md or .jsonl files)"), where
+        problem = "directory holds no articles (.txt, .md, .html, .htm or .jsonl files)"
+        yield InputProblem(where, problem), where
 
 
 def _walk(directory: Path) -> Iterator[Path | InputProblem]:
@@ -145,7 +149,7 @@ def _walk(directory: Path) -> Iterator[Path | InputProblem]:
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
             yield from _walk(Path(entry.path))
-        elif Path(entry.name).suffix.lower() in TEXT_SUFFIXES + JSONL_SUFFIXES and entry.is_file():
+        elif Path(entry.name).suffix.lower() in ARTICLE_SUFFIXES and entry.is_file():
             yield Path(entry.path)
 
 
@@ -161,6 +165,11 @@ def _read_file(
             raw = stream.read(options.max_bytes + 1)
     except OSError as error:
         yield InputProblem(where, f"cannot read ({error.strerror})"), where
+        return
+    if path.suffix.lower() in HTML_SUFFIXES:
+        too_large = len(raw) > options.max_bytes
+        page = InputProblem(where, _too_large(options.max_bytes)) if too_large else None
+        yield page or _article_from_page(raw, where, doc_id), where
         return
     markdown = path.suffix.lower() == ".md"
     yield _article_from_capped(raw, where, doc_id, options, markdown), where
@@ -269,16 +278,40 @@ def _article_from_json_line(
         return InputProblem(where, f"malformed JSON ({error.msg} at column {error.colno})")
     if not isinstance(row, dict):
         return InputProblem(where, "expected a JSON object per line")
+    row_id = row.get(options.id_key)
+    doc_id = fallback_id if row_id is None else str(row_id)
+    if options.html_key is not None:
+        page = row.get(options.html_key)
+        if not isinstance(page, str) or not page.strip():
+            return InputProblem(where, _missing_field(row, options.html_key, "--html-key"))
+        return _article_from_page(page, where, doc_id)
     text = row.get(options.text_key)
     if not isinstance(text, str):
-        keys = ", ".join(sorted(row)) or "none"
-        return InputProblem(
-            where, f"no string field {options.text_key!r} (fields: {keys}); see --text-key"
-        )
+        return InputProblem(where, _missing_field(row, options.text_key, "--text-key"))
     if not text.strip():
         return InputProblem(where, f"field {options.text_key!r} is empty")
-    doc_id = row.get(options.id_key)
-    return Article(fallback_id if doc_id is None else str(doc_id), text)
+    return Article(doc_id, text)
+
+
+def _article_from_page(page: str | bytes, where: str, doc_id: str) -> Article | InputProblem:
+    """Extract the article of an HTML page; a page without one is a problem, not a crash."""
+    if isinstance(page, bytes) and b"\x00" in page:
+        return InputProblem(where, "binary file (contains NUL bytes), not an HTML page")
+    if not page.strip():
+        return InputProblem(where, "empty page: no HTML to read")
+    try:
+        return Article(doc_id, article_from_html(page))
+    except NoArticleError as error:
+        return InputProblem(where, str(error))
+    except Exception as error:  # a parser failure on one page skips that page, not the run
+        return InputProblem(where, f"cannot parse the page ({type(error).__name__}: {error})")
+
+
+def _missing_field(row: dict, key: str, option: str) -> str:
+    if key in row and isinstance(row[key], str):
+        return f"field {key!r} is empty"
+    keys = ", ".join(sorted(row)) or "none"
+    return f"no string field {key!r} (fields: {keys}); see {option}"
 
 
 def _too_large(limit: int) -> str:

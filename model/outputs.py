@@ -159,8 +159,14 @@ def sentence_rows(article: LabelledArticle, language: str | None = None) -> list
 
 
 class JsonlWriter(Writer):
+    """One row per sentence; an article's first row also holds `article_text`, the text its
+    offsets index (for a web page: the extracted title and main text), so every
+    `text[start:end]` can be checked and the article rebuilt without the input."""
+
     def write(self, article: LabelledArticle, language: str | None = None) -> None:
         for row in sentence_rows(article, language):
+            if row["sentence_id"] == 0:
+                row["article_text"] = article.text
             self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

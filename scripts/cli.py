@@ -11,9 +11,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factsep.model.labels import LABELS
 from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, split_path
+
+if TYPE_CHECKING:
+    from factsep.model.inputs import InputOptions
 
 # Exit statuses (README, "Exit status"): each kind of outcome has its own.
 EXIT_OK = 0
@@ -26,6 +30,10 @@ EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
   factsep label news/ -o labels.csv --format csv
   factsep label feed.jsonl --text-key body --id-key url -o out.jsonl
+  factsep label pages/ -o labels.jsonl          # .html/.htm pages: title + main text
+  factsep suggest pages/ -n 200                  # least sure sentences, to annotate first
+  factsep export label-studio labels.jsonl -o tasks.json
+  factsep data import label-studio export.json   # corrected export -> data/articles/
   cat article.txt | factsep label - --format text --keep fact
   factsep train                                  # retrain the default model
   factsep evaluate data/test.jsonl -o reports/test
@@ -70,7 +78,6 @@ def _threads(threads: int | None) -> int | None:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from factsep.model.inputs import InputOptions
     from factsep.model.job import label_inputs
     from factsep.model.predict import Labeller
 
@@ -89,7 +96,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         keep=keep,
         force=args.force,
         strict=args.strict,
-        options=InputOptions(text_key=args.text_key, id_key=args.id_key),
+        options=_input_options(args),
         log=_log,
         formula_guard=not args.csv_formulas,
     )
@@ -100,6 +107,69 @@ def cmd_label(args: argparse.Namespace) -> int:
         _log("error: no article could be labelled (no output file was written)")
         return EXIT_INCOMPLETE
     return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
+
+
+def _input_options(args: argparse.Namespace) -> InputOptions:
+    from factsep.model.inputs import InputOptions
+
+    return InputOptions(text_key=args.text_key, id_key=args.id_key, html_key=args.html_key)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from factsep.model.outputs import AtomicOutput
+    from factsep.model.predict import Labeller
+    from factsep.training.data.suggest import label_sources, suggest, write_suggestions
+
+    if args.n < 1:
+        raise ValueError(f"-n must be at least 1, not {args.n}")
+    labeller = Labeller.from_directory(
+        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+    )
+    sink = AtomicOutput(Path(args.output) if args.output else None, args.force)
+    problems: list = []
+    try:
+        labelled = label_sources(labeller, args.inputs, _input_options(args), problems, _log)
+        suggestions = suggest(labelled, args.n)
+        write_suggestions(suggestions, sink.stream, args.format)
+    except BaseException:
+        sink.discard()
+        raise
+    sink.commit()
+    articles = len({item.doc_id for item in suggestions})
+    _log(f"suggested {len(suggestions)} sentences from {articles} articles, least sure first"
+         + (f"; {len(problems)} input(s) skipped" if problems else ""))
+    if not suggestions:
+        _log("error: no article could be labelled")
+        return 1
+    return 0
+
+
+def cmd_export_label_studio(args: argparse.Namespace) -> int:
+    from factsep.training.data.label_studio import export_label_studio
+
+    count, config = export_label_studio(Path(args.labelled), Path(args.output), args.force)
+    _log(f"wrote {count} tasks to {args.output} and the labelling config to {config}")
+    return 0
+
+
+def cmd_data_import_label_studio(args: argparse.Namespace) -> int:
+    from factsep.training.data.label_studio_import import import_label_studio
+
+    summary = import_label_studio(Path(args.export), Path(args.articles), args.genre, args.force)
+    for problem in summary.problems:
+        _log(f"error: {problem}")
+    _log(f"imported {len(summary.written)} articles into {args.articles}"
+         + (f"; {len(summary.problems)} task(s) skipped" if summary.problems else ""))
+    if summary.written:
+        _log("next: factsep data build && factsep data check, then factsep train")
+    return 1 if summary.problems or not summary.written else 0
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-key", default="text", help="JSONL field holding the text")
+    parser.add_argument("--id-key", default="id", help="JSONL field holding the article id")
+    parser.add_argument("--html-key",
+                        help="JSONL field holding a web page's HTML (read instead of --text-key)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -285,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(trained first if it is missing). Rows go to standard output unless -o is given.",
     )
     label.add_argument("inputs", nargs="+", metavar="INPUT",
-                       help=".txt/.md files, directories (recursive), .jsonl files, or - for stdin")
+                       help=".txt/.md/.html/.htm files, directories (recursive), .jsonl files, "
+                       "or - for stdin")
     label.add_argument("-o", "--output", help="output file (default: standard output)")
     label.add_argument("--format", choices=FORMATS, default="jsonl", help="output format")
     label.add_argument("--keep",
@@ -297,8 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="batch size, in padded tokens (default: 4096)")
     label.add_argument("--threads", type=int,
                        help="CPU threads, 1 to the number of cores (default, or 0: all cores)")
-    label.add_argument("--text-key", default="text", help="JSONL field holding the text")
-    label.add_argument("--id-key", default="id", help="JSONL field holding the article id")
+    _add_input_options(label)
     label.add_argument("--strict", action="store_true",
                        help="stop at the first bad input (what was labelled is kept)")
     label.add_argument("--force", action="store_true", help="overwrite an existing output file")
@@ -306,6 +376,36 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --format csv: write cells starting with = + - @ as they are "
                        "(default: a leading apostrophe stops spreadsheets running them)")
     label.set_defaults(handler=cmd_label)
+
+    suggest = commands.add_parser(
+        "suggest", help="list the sentences the model is least sure of, to annotate first",
+        description="Label the inputs and list the sentences with the smallest margin between "
+        "the two most probable labels, spread across articles, least sure first.",
+    )
+    suggest.add_argument("inputs", nargs="+", metavar="INPUT", help="as for factsep label")
+    suggest.add_argument("-n", type=int, default=200, help="how many sentences (default: 200)")
+    suggest.add_argument("-o", "--output", help="output file (default: standard output)")
+    suggest.add_argument("--format", choices=("table", "jsonl"), default="table")
+    suggest.add_argument("--model", help="model directory (default: the default model)")
+    suggest.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto")
+    suggest.add_argument("--batch-tokens", type=int, default=4096)
+    suggest.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    _add_input_options(suggest)
+    suggest.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    suggest.set_defaults(handler=cmd_suggest)
+
+    export = commands.add_parser("export", help="export labels for an annotation tool")
+    export_tools = export.add_subparsers(dest="export_tool", required=True, metavar="TOOL")
+    export_ls = export_tools.add_parser(
+        "label-studio", help="Label Studio tasks with the model's labels as pre-annotations",
+        description="Write one Label Studio task per article of a `factsep label` JSONL file, "
+        "one pre-annotated region per sentence with its score, and the labelling config "
+        "(TASKS.label-config.xml) to paste into the project.",
+    )
+    export_ls.add_argument("labelled", metavar="LABELLED.jsonl", help="output of factsep label")
+    export_ls.add_argument("-o", "--output", required=True, help="tasks file, e.g. tasks.json")
+    export_ls.add_argument("--force", action="store_true", help="overwrite existing files")
+    export_ls.set_defaults(handler=cmd_export_label_studio)
 
     train = commands.add_parser(
         "train", help="fine-tune the classifier",
@@ -369,6 +469,22 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--reshuffle", action="store_true",
                        help="re-split every article (default: existing articles keep their split)")
     build.set_defaults(handler=cmd_data_build)
+    data_import = data_commands.add_parser("import", help="import corrected annotations")
+    import_tools = data_import.add_subparsers(dest="import_tool", required=True, metavar="TOOL")
+    import_ls = import_tools.add_parser(
+        "label-studio", help="a corrected Label Studio JSON export -> data/articles/*.txt",
+        description="Turn each task's latest submitted annotation into an article file, "
+        "checked against the dataset contract. Tasks that cannot be imported are reported "
+        "and skipped.",
+    )
+    import_ls.add_argument("export", metavar="EXPORT.json", help="Label Studio JSON export")
+    import_ls.add_argument("--articles", default=str(ARTICLES_DIR),
+                           help="folder of article files (default: data/articles)")
+    import_ls.add_argument("--genre", default="corrected",
+                           help="genre header of the imported articles (default: corrected)")
+    import_ls.add_argument("--force", action="store_true",
+                           help="replace article files that already exist")
+    import_ls.set_defaults(handler=cmd_data_import_label_studio)
     agreement = data_commands.add_parser(
         "agreement", help="Cohen's kappa between two annotators of the same sentences"
     )

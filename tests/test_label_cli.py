@@ -34,8 +34,10 @@ def test_text_file_to_stdout_as_jsonl(run, tmp_path):
     lines = rows(out)
     assert [r["sentence_id"] for r in lines] == [0, 1, 2]
     assert {r["doc_id"] for r in lines} == {"a.txt"}
-    assert set(lines[0]) == {"doc_id", "language", "sentence_id", "start", "end", "text", "label",
+    assert set(lines[1]) == {"doc_id", "language", "sentence_id", "start", "end", "text", "label",
                              "score", "probs"}
+    assert set(lines[0]) == set(lines[1]) | {"article_text"}  # the text the offsets index
+    assert lines[0]["article_text"] == ARTICLE
     assert ARTICLE[lines[1]["start"] : lines[1]["end"]] == lines[1]["text"]
     assert "labelled 1 articles, 3 sentences" in err
 
