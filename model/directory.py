@@ -1,7 +1,9 @@
 """A trained classifier is one directory: config, safetensors weights, tokenizer, model card.
 
-Loading never runs code from the directory: the config is JSON, the weights are
-safetensors, and `trust_remote_code` is never set.
+Loading never runs code from the directory: the config files are read as JSON and refused
+if they point at custom code (`auto_map`) or name a model type transformers does not ship,
+the weights are safetensors, and every transformers call passes `trust_remote_code=False`
+(so transformers raises instead of asking on standard input).
 """
 
 from __future__ import annotations
@@ -17,28 +19,23 @@ from pathlib import Path
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig
+from transformers import CONFIG_MAPPING, AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig
 from transformers import PreTrainedTokenizerBase as Tokenizer
 from transformers.utils import logging as hf_logging
 
 from .labels import ID2LABEL, LABEL2ID, LABELS
+from .model_config import (  # noqa: F401  (NotAModelError is re-exported for callers)
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    NotAModelError,
+    TaggerSettings,
+    read_config,
+    tagger_settings,
+)
 from .tagger import SentenceTagger
 
-WEIGHTS_FILE = "model.safetensors"
-FORMAT_VERSION = 1
-
-
-class NotAModelError(ValueError):
-    """A path that should hold a factsep model directory does not."""
-
-
-@dataclass(frozen=True)
-class TaggerSettings:
-    """What a saved model needs to know to label text the way it was trained."""
-
-    context: str = "window"
-    max_length: int = 256
-    dropout: float = 0.1
+# Files transformers reads from a directory that can point it at custom code.
+CODE_POINTER_FILES = ("config.json", "tokenizer_config.json")
 
 
 @dataclass
@@ -51,10 +48,20 @@ class LoadedModel:
 
 def new_model(base: str, settings: TaggerSettings) -> LoadedModel:
     """A fresh classifier on top of the pretrained encoder `base` (an id or a directory)."""
-    config = AutoConfig.from_pretrained(base, id2label=ID2LABEL, label2id=LABEL2ID)
-    with _quiet_transformers():  # the unused pooler weights are expected, not news
-        encoder = AutoModel.from_pretrained(base, config=config, add_pooling_layer=False)
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    if Path(base).is_dir():
+        refuse_custom_code(Path(base))
+    try:
+        config = AutoConfig.from_pretrained(
+            base, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=False
+        )
+        with _quiet_transformers():  # the unused pooler weights are expected, not news
+            encoder = AutoModel.from_pretrained(
+                base, config=config, add_pooling_layer=False, trust_remote_code=False
+            )
+        tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise NotAModelError(f"{base}: cannot load it as a base encoder ({first_line})") from None
     tagger = SentenceTagger(encoder, len(LABELS), settings.dropout)
     return LoadedModel(tagger, tokenizer, settings)
 
@@ -86,11 +93,12 @@ def load_model(directory: str | Path) -> LoadedModel:
     """Load a model directory written by `save_model`; a clear error if it is not one."""
     path = Path(directory)
     config = read_model_config(path)
-    settings = TaggerSettings(**{k: v for k, v in config.factsep.items() if k != "format_version"})
-    labels = tuple(config.id2label[i] for i in range(len(config.id2label)))
-    if labels != LABELS:
-        raise NotAModelError(f"{path}: labels {labels} are not {LABELS}")
-    encoder = AutoModel.from_config(config, add_pooling_layer=False)
+    settings = tagger_settings(config.to_dict(), path)
+    try:
+        encoder = AutoModel.from_config(config, add_pooling_layer=False, trust_remote_code=False)
+    except (TypeError, ValueError) as error:
+        config_file = path / "config.json"
+        raise NotAModelError(f"{config_file}: cannot build the encoder ({error})") from None
     tagger = SentenceTagger(encoder, len(LABELS), settings.dropout)
     try:
         state = load_file(str(path / WEIGHTS_FILE))
@@ -98,7 +106,12 @@ def load_model(directory: str | Path) -> LoadedModel:
     except (OSError, RuntimeError, SafetensorError) as error:
         raise NotAModelError(f"{path / WEIGHTS_FILE}: unreadable weights ({error})") from error
     tagger.eval()
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    if not (path / "tokenizer_config.json").is_file():
+        raise NotAModelError(f"{path}: no tokenizer files (tokenizer_config.json is missing)")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    except (OSError, ValueError, TypeError) as error:
+        raise NotAModelError(f"{path}: unreadable tokenizer files ({error})") from None
     return LoadedModel(tagger, tokenizer, settings, path)
 
 
@@ -115,20 +128,50 @@ def _quiet_transformers() -> Iterator[None]:
 
 
 def read_model_config(path: Path) -> PretrainedConfig:
-    if not path.is_dir():
-        raise NotAModelError(f"{path}: not a directory (expected a factsep model directory)")
-    config_file = path / "config.json"
-    if not config_file.is_file() or not (path / WEIGHTS_FILE).is_file():
-        raise NotAModelError(
-            f"{path}: not a factsep model directory (needs config.json and {WEIGHTS_FILE})"
-        )
+    read_config(path)  # the checks every path shares, before transformers reads the file
+    refuse_custom_code(path)
     try:
-        raw = json.loads(config_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotAModelError(f"{config_file}: not valid JSON ({error})") from error
-    if not isinstance(raw, dict) or "factsep" not in raw:
+        return AutoConfig.from_pretrained(path, trust_remote_code=False)
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        config_file = path / "config.json"
+        raise NotAModelError(f"{config_file}: not a usable model config ({error})") from None
+
+
+def refuse_custom_code(path: Path) -> None:
+    """Raise NotAModelError if the directory's config files point transformers at code.
+
+    Checked on the raw JSON before transformers sees the directory: an `auto_map` names
+    Python files to import, and a model type transformers does not ship can only be
+    loaded through such code.
+    """
+    for name in CODE_POINTER_FILES:
+        raw = _read_json_object(path / name)
+        if raw is None:
+            continue
+        if "auto_map" in raw:
+            raise NotAModelError(
+                f"{path / name}: has an 'auto_map' (custom Python code); "
+                "factsep never runs code from a model directory"
+            )
+    config = _read_json_object(path / "config.json")
+    model_type = config.get("model_type") if config is not None else None
+    if config is not None and model_type not in CONFIG_MAPPING:
         raise NotAModelError(
-            f"{path}: config.json has no 'factsep' section; this is not a factsep model "
-            "(a plain Hugging Face model can be used as a base for `factsep train --base`)"
+            f"{path / 'config.json'}: unknown model_type {model_type!r}; only architectures "
+            "built into transformers are loaded (factsep never runs code from a model directory)"
         )
-    return AutoConfig.from_pretrained(path)
+
+
+def _read_json_object(file: Path) -> dict | None:
+    """The JSON object in `file`; None if the file does not exist; else a clear error."""
+    if not file.exists():
+        return None
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise NotAModelError(f"{file}: cannot read ({error.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotAModelError(f"{file}: not valid JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise NotAModelError(f"{file}: not valid JSON config (expected an object)")
+    return raw

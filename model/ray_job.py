@@ -25,9 +25,18 @@ import ray
 from .inputs import InputOptions, read_inputs
 from .job import LabelSummary, Log, articles_only
 from .labels import LABELS
+from .language import ENGLISH, UNDETERMINED
+from .markdown import MarkdownArticle
 from .model_files import ModelFiles
+from .outputs import OutputError
 from .predict import Article
-from .ray_labelling import default_workers, label_dataset, resolve_precision
+from .ray_labelling import (
+    ORIGINAL_COLUMN,
+    default_workers,
+    label_dataset,
+    local_row,
+    resolve_precision,
+)
 from .shard_output import ShardedOutput
 
 ARTICLES_PER_BLOCK = 256  # the unit Ray hands to one worker task: 4 labelling batches
@@ -65,12 +74,14 @@ def label_on_ray(
     clock = time.perf_counter()
     files = ModelFiles.read(model_dir)
     chosen = resolve_precision(files.directory, precision)
+    refuse_input_in_output(sources, out_dir)
     output = ShardedOutput(out_dir, force)
     summary = LabelSummary()
     try:
         with ray_session(address):
             pool = workers or default_workers(threads)
-            articles = articles_only(read_inputs(sources, options), summary, strict, log)
+            inputs = read_inputs(sources, options, warn=log)
+            articles = articles_only(inputs, summary, strict, log)
             blocks = list(_article_blocks(articles, articles_per_block, summary))
             if blocks:
                 labelled = label_dataset(
@@ -78,14 +89,15 @@ def label_on_ray(
                     threads=threads, batch_tokens=batch_tokens, workers=pool,
                 )
                 for batch in labelled.iter_batches(batch_format="pyarrow", batch_size=None):
-                    rows = batch.to_pylist()
+                    rows = [local_row(row) for row in batch.to_pylist()]
                     output.write(rows)
                     summary.sentences += len(rows)
                     summary.labels.update(row["label"] for row in rows)
+                    _warn_not_english(rows, summary, log)
             nodes = sum(1 for node in ray.nodes() if node["Alive"])
     except KeyboardInterrupt:
         output.abandon()
-        summary.stopped_early = True
+        summary.stopped_early = summary.interrupted = True
         log(f"interrupted: no manifest written; the finished shards stay in {out_dir}")
         return summary
     except BaseException:
@@ -100,10 +112,15 @@ def label_on_ray(
             "format": MANIFEST_FORMAT,
             "status": "complete",
             "inputs": list(sources),
-            "input_options": {"text_key": options.text_key, "id_key": options.id_key},
+            "input_options": {
+                "text_key": options.text_key,
+                "id_key": options.id_key,
+                "html_key": options.html_key,
+            },
             "articles": summary.articles,
             "sentences": summary.sentences,
             "labels": {label: summary.labels[label] for label in LABELS},
+            "not_english": summary.not_english,
             "problems": [{"where": p.where, "message": p.message} for p in summary.problems],
             "model": {
                 "directory": str(files.directory.resolve()),
@@ -150,14 +167,39 @@ def ray_session(address: str | None) -> Iterator[None]:
 def _article_blocks(
     articles: Iterable[Article], size: int, summary: LabelSummary
 ) -> Iterator[ray.ObjectRef]:
-    """Articles put into the object store `size` at a time, as Arrow tables."""
+    """Articles put into the object store `size` at a time, as Arrow tables (a Markdown
+    article's original text in the `original` column, else null)."""
     iterator = iter(articles)
     while chunk := list(islice(iterator, size)):
         summary.articles += len(chunk)
         table = pa.table(
-            {"doc_id": [a.doc_id for a in chunk], "text": [a.text for a in chunk]}
+            {
+                "doc_id": pa.array([a.doc_id for a in chunk], pa.string()),
+                "text": pa.array([a.text for a in chunk], pa.string()),
+                ORIGINAL_COLUMN: pa.array(
+                    [a.original if isinstance(a, MarkdownArticle) else None for a in chunk],
+                    pa.string(),
+                ),
+            }
         )
         yield ray.put(table)
+
+
+def _warn_not_english(rows: list[dict], summary: LabelSummary, log: Log) -> None:
+    """Count and report each article not in English, as the local run does."""
+    for row in rows:
+        if row["sentence_id"] == 0 and row["language"] not in (ENGLISH, UNDETERMINED):
+            summary.not_english += 1
+            log(f"warning: {row['doc_id']}: the text looks like {row['language']!r}, not "
+                "English; the model reads English, so these labels mean little")
+
+
+def refuse_input_in_output(sources: Sequence[str], out_dir: Path) -> None:
+    """Raise OutputError if an input lies inside `out_dir` (--force would delete it)."""
+    folder = out_dir.resolve()
+    for source in sources:
+        if Path(source).resolve().is_relative_to(folder):
+            raise OutputError(f"{out_dir}: holds the input {source}; write the shards elsewhere")
 
 
 def library_versions() -> dict[str, str]:

@@ -8,8 +8,9 @@
     sentences.write_parquet("s3://bucket/labels/")
 
 Ray only moves batches: each worker is a `LabelBatch` actor that loads the model once and
-labels its batches with `Labeller.label_many`, so segmentation, the inference path and the
-output rows are those of `factsep label`. The model directory is read on the driver and
+labels its batches with the local run's own steps (`label_in_groups`, Markdown restored over
+the original text, language detection, `article_rows`), so segmentation, the inference path
+and the output rows are those of `factsep label`. The model directory is read on the driver and
 shipped to the workers through the object store, so it need not exist on the other nodes.
 """
 
@@ -20,9 +21,12 @@ from pathlib import Path
 
 from .backends import PRECISIONS
 from .directory import read_model_config
+from .job import as_written, remember_markdown
 from .labels import LABELS
+from .markdown import MarkdownArticle
 from .model_files import ModelFiles
-from .outputs import sentence_rows
+from .outputs import article_rows
+from .pieces import label_in_groups
 from .predict import Article, Labeller, default_precision
 
 try:
@@ -36,11 +40,15 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
 # A worker process that dies (killed, out of memory, node lost) is restarted and its
 # batch is run again, up to this many times per batch.
 TASK_RETRIES = 3
-ARTICLES_PER_BATCH = 64  # what Labeller.label_many labels together on the local path
+ARTICLES_PER_BATCH = 64  # at most what the local run labels together (pieces.GROUP_ARTICLES)
+ORIGINAL_COLUMN = "original"  # optional input column: a Markdown article's original text
 
+# The columns of `article_rows`, in its order. `language` is always set here; `truncated`
+# and `article_text` are null where the local row has no such key (see `local_row`).
 SENTENCE_SCHEMA = pa.schema(
     [
         ("doc_id", pa.string()),
+        ("language", pa.string()),
         ("sentence_id", pa.int64()),
         ("start", pa.int64()),
         ("end", pa.int64()),
@@ -48,8 +56,11 @@ SENTENCE_SCHEMA = pa.schema(
         ("label", pa.string()),
         ("score", pa.float64()),
         ("probs", pa.struct([(label, pa.float64()) for label in LABELS])),
+        ("truncated", pa.bool_()),
+        ("article_text", pa.string()),
     ]
 )
+OPTIONAL_COLUMNS = ("truncated", "article_text")
 
 
 class LabelBatch:
@@ -65,25 +76,38 @@ class LabelBatch:
         text_column: str = "text",
     ) -> None:
         files = ray.get(model) if isinstance(model, ray.ObjectRef) else model
-        # Loading reads everything into memory (the int8 session included): the folder
-        # is needed only while loading.
-        with tempfile.TemporaryDirectory(prefix="factsep-model-") as folder:
-            self.labeller = Labeller.from_directory(
-                files.unpack(Path(folder)), precision, threads, batch_tokens
-            )
+        # The actor keeps its private copy of the model files while it lives.
+        self._folder = tempfile.TemporaryDirectory(prefix="factsep-model-")
+        self.labeller = Labeller.from_directory(
+            files.unpack(Path(self._folder.name)), precision, threads, batch_tokens
+        )
         self.id_column = id_column
         self.text_column = text_column
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         ids = batch.column(self.id_column).to_pylist()
         texts = batch.column(self.text_column).to_pylist()
-        articles = [Article(str(i), t or "") for i, t in zip(ids, texts, strict=True)]
+        originals = (
+            batch.column(ORIGINAL_COLUMN).to_pylist()
+            if ORIGINAL_COLUMN in batch.column_names
+            else [None] * len(ids)
+        )
+        articles = [
+            Article(str(i), t or "") if o is None else MarkdownArticle(str(i), t or "", o)
+            for i, t, o in zip(ids, texts, originals, strict=True)
+        ]
+        markdown: dict[str, str] = {}
         rows = [
             row
-            for labelled in self.labeller.label_many(articles, chunk_size=ARTICLES_PER_BATCH)
-            for row in sentence_rows(labelled)
+            for labelled in label_in_groups(self.labeller, remember_markdown(articles, markdown))
+            for row in article_rows(*as_written(labelled, markdown))
         ]
         return pa.Table.from_pylist(rows, schema=SENTENCE_SCHEMA)
+
+
+def local_row(row: dict) -> dict:
+    """A row of the labelled Dataset as the local run writes it: no null optional keys."""
+    return {k: v for k, v in row.items() if not (k in OPTIONAL_COLUMNS and v is None)}
 
 
 def label_dataset(
@@ -101,7 +125,8 @@ def label_dataset(
     """A Dataset of labelled sentences (the rows `factsep label` writes) from one of articles.
 
     `model` is a model directory (or its files, already read). `dataset` needs a column
-    of article ids and one of texts. Each of `workers`
+    of article ids and one of texts (and may have an `original` column: a Markdown article's
+    text, whose `text` is `plain_markdown` of it). Each of `workers`
     actors (default: as many as the cluster's CPUs allow) uses `threads` CPU threads.
     `precision="auto"` is resolved here, once, so every worker runs the same inference
     path. `batch_labeller` is the actor class; subclass `LabelBatch` to extend it.

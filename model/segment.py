@@ -4,7 +4,8 @@ The heavy lifting is done by `sentencex` (a maintained, Rust-backed rule-based s
 with a large abbreviation list; about 500x faster than pysbd here, and it installs no
 clashing top-level modules). The guidelines need three rules on top of it:
 
-1. a line break always ends a sentence (headlines, "Read More", timestamps, list items);
+1. a line break (\\n, \\r\\n or \\r) always ends a sentence (headlines, "Read More", timestamps,
+   list items);
 2. a quote of several sentences is split like any other text (sentencex keeps it whole);
 3. a list marker ("1. ", "a) ") starts its line's sentence instead of standing alone.
 """
@@ -17,7 +18,7 @@ from sentencex import segment as _sentencex_segment
 
 Span = tuple[int, int]
 
-_LINE = re.compile(r"[^\n]+")
+_LINE = re.compile(r"[^\r\n]+")  # \n, \r\n and old-Mac \r all end a line
 # A terminator (with closing quotes/brackets) followed by space and a capitalised start,
 # inside a segment sentencex left whole: the seams of multi-sentence quotes.
 _INNER_BOUNDARY = re.compile(r"[.!?…][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")

@@ -8,6 +8,7 @@ With `context="sentence"` every window holds one sentence (the sentence-alone va
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedModel
@@ -24,14 +25,19 @@ class SentenceTagger(nn.Module):
 
     def forward(
         self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        token_sentence: torch.Tensor,
+        input_ids: torch.Tensor | np.ndarray,
+        attention_mask: torch.Tensor | np.ndarray,
+        token_sentence: torch.Tensor | np.ndarray,
         num_sentences: int,
     ) -> torch.Tensor:
-        """Logits of shape (num_sentences, num_labels) for the sentences in the batch."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.classify(hidden, token_sentence, num_sentences)
+        """Logits of shape (num_sentences, num_labels) for the sentences in the batch.
+
+        The inputs are tensors or the numpy arrays of a `windows.Batch` (shared, not copied).
+        """
+        hidden = self.encoder(
+            input_ids=torch.as_tensor(input_ids), attention_mask=torch.as_tensor(attention_mask)
+        ).last_hidden_state
+        return self.classify(hidden, torch.as_tensor(token_sentence), num_sentences)
 
     def classify(
         self, hidden: torch.Tensor, token_sentence: torch.Tensor, num_sentences: int

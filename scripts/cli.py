@@ -4,27 +4,38 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from factsep.model.backends import PRECISIONS
-from factsep.model.directory import NotAModelError
-from factsep.model.inputs import InputOptions
 from factsep.model.labels import LABELS
-from factsep.model.outputs import FORMATS, OutputError
-from factsep.training.config import TrainingSettings
-from factsep.training.dataset import DataError
 from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, split_path
 
+if TYPE_CHECKING:
+    from factsep.model.inputs import InputOptions
+
+# Exit statuses (README, "Exit status"): each kind of outcome has its own.
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1  # ran, but some input was bad (--strict) or nothing could be labelled
+EXIT_USAGE = 2  # a wrong option or an input, model or output that cannot be used
+EXIT_GATE = 3  # evaluate: macro-F1 below --min-macro-f1
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; what was labelled is kept
 SETTING_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
   factsep label news/ -o labels.csv --format csv
   factsep label feed.jsonl --text-key body --id-key url -o out.jsonl
   factsep label archive/ -o labels/ --engine ray --address 10.0.0.1:6379
+  factsep label pages/ -o labels.jsonl          # .html/.htm pages: title + main text
+  factsep suggest pages/ -n 200                  # least sure sentences, to annotate first
+  factsep export label-studio labels.jsonl -o tasks.json
+  factsep data import label-studio export.json   # corrected export -> data/articles/
   cat article.txt | factsep label - --format text --keep fact
   factsep train                                  # retrain the default model
   factsep evaluate data/test.jsonl -o reports/test
@@ -45,6 +56,29 @@ def _model_dir(argument: str | None) -> Path:
     return ensure_default_model(_log)
 
 
+def _keep_labels(keep: str | None, fmt: str) -> tuple[str, ...]:
+    """The labels --keep names; only with --format text, at least one, all known."""
+    if keep is None:
+        return ("fact",)
+    if fmt != "text":
+        raise ValueError(f"--keep applies to --format text only (not {fmt})")
+    labels = tuple(label.strip() for label in keep.split(",") if label.strip())
+    unknown = [label for label in labels if label not in LABELS]
+    if unknown or not labels:
+        raise ValueError(f"--keep takes labels from {', '.join(LABELS)}; not {keep!r}")
+    return labels
+
+
+def _threads(threads: int | None) -> int | None:
+    """--threads: 0 or absent means torch's default (all cores); at most this machine's cores."""
+    if threads is None or threads == 0:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not 1 <= threads <= (cores or 1):
+        raise ValueError(f"--threads must be 0 (all cores) or 1 to {cores} (this machine's cores)")
+    return threads
+
+
 def cmd_label(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         return _label_on_ray(args)
@@ -53,12 +87,12 @@ def cmd_label(args: argparse.Namespace) -> int:
     from factsep.model.job import label_inputs
     from factsep.model.predict import Labeller
 
-    keep = tuple(label.strip() for label in args.keep.split(",") if label.strip())
-    unknown = [label for label in keep if label not in LABELS]
-    if unknown:
-        raise ValueError(f"--keep takes labels from {', '.join(LABELS)}; not {unknown}")
+    keep = _keep_labels(args.keep, args.format)
+    threads = _threads(args.threads)
+    if args.batch_tokens < 1:
+        raise ValueError("--batch-tokens must be a positive number of tokens")
     labeller = Labeller.from_directory(
-        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+        _model_dir(args.model), args.precision, threads, args.batch_tokens
     )
     summary = label_inputs(
         labeller,
@@ -68,14 +102,80 @@ def cmd_label(args: argparse.Namespace) -> int:
         keep=keep,
         force=args.force,
         strict=args.strict,
-        options=InputOptions(text_key=args.text_key, id_key=args.id_key),
+        options=_input_options(args),
         log=_log,
+        formula_guard=not args.csv_formulas,
     )
     _log(summary.line() + f" [{labeller.precision}]")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
     if summary.articles == 0:
+        _log("error: no article could be labelled (no output file was written)")
+        return EXIT_INCOMPLETE
+    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
+
+
+def _input_options(args: argparse.Namespace) -> InputOptions:
+    from factsep.model.inputs import InputOptions
+
+    return InputOptions(text_key=args.text_key, id_key=args.id_key, html_key=args.html_key)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from factsep.model.outputs import AtomicOutput
+    from factsep.model.predict import Labeller
+    from factsep.training.data.suggest import label_sources, suggest, write_suggestions
+
+    if args.n < 1:
+        raise ValueError(f"-n must be at least 1, not {args.n}")
+    labeller = Labeller.from_directory(
+        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+    )
+    sink = AtomicOutput(Path(args.output) if args.output else None, args.force)
+    problems: list = []
+    try:
+        labelled = label_sources(labeller, args.inputs, _input_options(args), problems, _log)
+        suggestions = suggest(labelled, args.n)
+        write_suggestions(suggestions, sink.stream, args.format)
+    except BaseException:
+        sink.discard()
+        raise
+    sink.commit()
+    articles = len({item.doc_id for item in suggestions})
+    _log(f"suggested {len(suggestions)} sentences from {articles} articles, least sure first"
+         + (f"; {len(problems)} input(s) skipped" if problems else ""))
+    if not suggestions:
         _log("error: no article could be labelled")
         return 1
-    return 1 if summary.stopped_early or (args.strict and summary.problems) else 0
+    return 0
+
+
+def cmd_export_label_studio(args: argparse.Namespace) -> int:
+    from factsep.training.data.label_studio import export_label_studio
+
+    count, config = export_label_studio(Path(args.labelled), Path(args.output), args.force)
+    _log(f"wrote {count} tasks to {args.output} and the labelling config to {config}")
+    return 0
+
+
+def cmd_data_import_label_studio(args: argparse.Namespace) -> int:
+    from factsep.training.data.label_studio_import import import_label_studio
+
+    summary = import_label_studio(Path(args.export), Path(args.articles), args.genre, args.force)
+    for problem in summary.problems:
+        _log(f"error: {problem}")
+    _log(f"imported {len(summary.written)} articles into {args.articles}"
+         + (f"; {len(summary.problems)} task(s) skipped" if summary.problems else ""))
+    if summary.written:
+        _log("next: factsep data build && factsep data check, then factsep train")
+    return 1 if summary.problems or not summary.written else 0
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-key", default="text", help="JSONL field holding the text")
+    parser.add_argument("--id-key", default="id", help="JSONL field holding the article id")
+    parser.add_argument("--html-key",
+                        help="JSONL field holding a web page's HTML (read instead of --text-key)")
 
 
 def _label_on_ray(args: argparse.Namespace) -> int:
@@ -88,6 +188,8 @@ def _label_on_ray(args: argparse.Namespace) -> int:
         raise ValueError("--engine ray writes JSONL shards; --format is not supported with it")
     if "-" in args.inputs:
         raise ValueError("--engine ray reads files and folders, not standard input")
+    if args.batch_tokens < 1:
+        raise ValueError("--batch-tokens must be a positive number of tokens")
     from factsep.model.ray_job import label_on_ray
 
     summary = label_on_ray(
@@ -101,17 +203,20 @@ def _label_on_ray(args: argparse.Namespace) -> int:
         batch_tokens=args.batch_tokens,
         force=args.force,
         strict=args.strict,
-        options=InputOptions(text_key=args.text_key, id_key=args.id_key),
+        options=_input_options(args),
         log=_log,
     )
     _log(summary.line() + f" on Ray; shards and manifest in {args.output}")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
     if summary.articles == 0:
-        _log("error: no article could be labelled")
-        return 1
-    return 1 if summary.stopped_early or (args.strict and summary.problems) else 0
+        _log("error: no article could be labelled (no manifest was written)")
+        return EXIT_INCOMPLETE
+    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from factsep.training.config import TrainingSettings
     from factsep.training.default_model import train_model
 
     overrides = {
@@ -127,9 +232,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else default_model_dir()
     if output.exists() and not args.force:
         raise ValueError(f"{output} already exists; use --force to replace it")
+    _check_base(settings.base)
     data = {name: Path(getattr(args, f"{name}_file")) for name in ("train", "dev", "test")}
+    for name, path in data.items():
+        if not path.is_file():
+            raise ValueError(f"--{name}-file {path}: no such file")
     train_model(settings, output, _log, compare_context=args.compare_context, data=data)
     return 0
+
+
+def _check_base(base: str) -> None:
+    """A --base that names a local path must be a folder (else transformers tries the hub)."""
+    path = Path(base).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"--base {base}: is a file; give a model folder or a Hugging Face id")
+    elif base.startswith((".", "/", "~")) or base.count("/") > 1:
+        raise ValueError(f"--base {base}: no such folder")
+
+
+def _gate(value: str) -> float:
+    """--min-macro-f1: a number in [0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {value}")
+    return number
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -145,11 +275,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         precision=args.precision,
         force=args.force,
         log=_log,
+        checkthat_subj=args.checkthat_subj,
     )
     if args.min_macro_f1 is not None and metrics["macro_f1"] < args.min_macro_f1:
         _log(f"gate failed: macro-F1 {metrics['macro_f1']:.4f} < {args.min_macro_f1}")
-        return 2
-    return 0
+        return EXIT_GATE
+    return EXIT_OK
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
@@ -181,6 +312,14 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.serve:
+        from factsep.model.backends import PRECISIONS
+        from factsep.training.serve_load import run_serve_load
+
+        run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
+                       if args.precisions != ",".join(PRECISIONS) else "auto",
+                       args.clients, args.seconds)
+        return 0
     from factsep.training.bench import run_benchmark
 
     run_benchmark(
@@ -188,12 +327,43 @@ def cmd_bench(args: argparse.Namespace) -> int:
         split_path("test"),
         min_sentences=args.sentences,
         precisions=args.precisions.split(","),
+        corpora=args.corpora.split(","),
         print_line=print,
     )
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from factsep.scripts.serve import ServiceOptions, serve
+    except ImportError as error:
+        raise ValueError(
+            f"factsep serve needs the service's packages ({error.name} is missing): "
+            "pip install 'factsep[serve]'"
+        ) from None
+    from factsep.model.predict import Labeller
+
+    api_key = args.api_key if args.api_key is not None else os.environ.get("FACTSEP_API_KEY")
+    if api_key is not None and not api_key.strip():
+        raise ValueError("--api-key (or FACTSEP_API_KEY) must not be empty")
+    if args.max_body_mb <= 0 or args.queue < 1:
+        raise ValueError("--max-body-mb must be positive and --queue at least 1")
+    model_dir = _model_dir(args.model)
+    labeller = Labeller.from_directory(model_dir, args.precision, args.threads, args.batch_tokens)
+    options = ServiceOptions(
+        api_key=api_key, max_body_bytes=int(args.max_body_mb * 2**20), max_queue=args.queue
+    )
+    _log(
+        f"serving {model_dir} [{labeller.precision}] at http://{args.host}:{args.port}/ "
+        f"(API docs at /docs{'; API key required' if api_key else ''})"
+    )
+    serve(labeller, model_dir, options, args.host, args.port)
+    return 0
+
+
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    from factsep.training.config import TrainingSettings
+
     group = parser.add_argument_group("training settings (override --config)")
     for f in fields(TrainingSettings):
         flag = "--" + f.name.replace("_", "-")
@@ -211,6 +381,9 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from factsep.model.backends import PRECISIONS
+    from factsep.model.outputs import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="factsep",
         description="Label each sentence of a news article as fact, opinion or filler.",
@@ -225,10 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(trained first if it is missing). Rows go to standard output unless -o is given.",
     )
     label.add_argument("inputs", nargs="+", metavar="INPUT",
-                       help=".txt/.md files, directories (recursive), .jsonl files, or - for stdin")
+                       help=".txt/.md/.html/.htm files, directories (recursive), .jsonl files, "
+                       "or - for stdin")
     label.add_argument("-o", "--output", help="output file (default: standard output)")
     label.add_argument("--format", choices=FORMATS, default="jsonl", help="output format")
-    label.add_argument("--keep", default="fact",
+    label.add_argument("--keep",
                        help="with --format text: labels to keep, comma-separated (default: fact)")
     label.add_argument("--model", help=f"model directory (default: {default_model_dir()})")
     label.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
@@ -236,14 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--batch-tokens", type=int, default=4096,
                        help="batch size, in padded tokens (default: 4096)")
     label.add_argument("--threads", type=int,
-                       help="CPU threads (default: all cores; with --engine ray: per worker, 1)")
-    label.add_argument("--text-key", default="text", help="JSONL field holding the text")
-    label.add_argument("--id-key", default="id", help="JSONL field holding the article id")
+                       help="CPU threads, 1 to the number of cores (default, or 0: all cores; "
+                       "with --engine ray: per worker, default 1)")
+    _add_input_options(label)
     label.add_argument("--strict", action="store_true",
                        help="stop at the first bad input (what was labelled is kept)")
     label.add_argument("--force", action="store_true",
                        help="overwrite an existing output file (with --engine ray: replace an "
                        "earlier run's shards and manifest in OUT_DIR)")
+    label.add_argument("--csv-formulas", action="store_true",
+                       help="with --format csv: write cells starting with = + - @ as they are "
+                       "(default: a leading apostrophe stops spreadsheets running them)")
     label.add_argument("--engine", choices=("local", "ray"), default="local",
                        help="local: this process; ray: a Ray cluster, writing JSONL shards and "
                        "a manifest.json into the folder given by -o (needs factsep[ray])")
@@ -254,6 +431,36 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --engine ray: labelling workers, each loading the model once "
                        "and using --threads CPU threads (default: the cluster's CPUs / threads)")
     label.set_defaults(handler=cmd_label)
+
+    suggest = commands.add_parser(
+        "suggest", help="list the sentences the model is least sure of, to annotate first",
+        description="Label the inputs and list the sentences with the smallest margin between "
+        "the two most probable labels, spread across articles, least sure first.",
+    )
+    suggest.add_argument("inputs", nargs="+", metavar="INPUT", help="as for factsep label")
+    suggest.add_argument("-n", type=int, default=200, help="how many sentences (default: 200)")
+    suggest.add_argument("-o", "--output", help="output file (default: standard output)")
+    suggest.add_argument("--format", choices=("table", "jsonl"), default="table")
+    suggest.add_argument("--model", help="model directory (default: the default model)")
+    suggest.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto")
+    suggest.add_argument("--batch-tokens", type=int, default=4096)
+    suggest.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    _add_input_options(suggest)
+    suggest.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    suggest.set_defaults(handler=cmd_suggest)
+
+    export = commands.add_parser("export", help="export labels for an annotation tool")
+    export_tools = export.add_subparsers(dest="export_tool", required=True, metavar="TOOL")
+    export_ls = export_tools.add_parser(
+        "label-studio", help="Label Studio tasks with the model's labels as pre-annotations",
+        description="Write one Label Studio task per article of a `factsep label` JSONL file, "
+        "one pre-annotated region per sentence with its score, and the labelling config "
+        "(TASKS.label-config.xml) to paste into the project.",
+    )
+    export_ls.add_argument("labelled", metavar="LABELLED.jsonl", help="output of factsep label")
+    export_ls.add_argument("-o", "--output", required=True, help="tasks file, e.g. tasks.json")
+    export_ls.add_argument("--force", action="store_true", help="overwrite existing files")
+    export_ls.set_defaults(handler=cmd_export_label_studio)
 
     train = commands.add_parser(
         "train", help="fine-tune the classifier",
@@ -288,8 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--compare", action="append", default=[], metavar="MODEL_DIR",
                           help="another model to score side by side (repeatable)")
     evaluate.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto")
-    evaluate.add_argument("--min-macro-f1", type=float,
-                          help="exit with status 2 when macro-F1 is below this value")
+    evaluate.add_argument("--checkthat-subj", choices=("opinion", "opinion+filler"),
+                          default="opinion",
+                          help="with --format checkthat: the labels that make a sentence SUBJ "
+                          "(default: opinion; fact and filler are OBJ)")
+    evaluate.add_argument("--min-macro-f1", type=_gate, metavar="F1",
+                          help=f"exit with status {EXIT_GATE} when macro-F1 is below this "
+                          "value (0 to 1)")
     evaluate.add_argument("--force", action="store_true", help="overwrite existing reports")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -312,6 +524,22 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--reshuffle", action="store_true",
                        help="re-split every article (default: existing articles keep their split)")
     build.set_defaults(handler=cmd_data_build)
+    data_import = data_commands.add_parser("import", help="import corrected annotations")
+    import_tools = data_import.add_subparsers(dest="import_tool", required=True, metavar="TOOL")
+    import_ls = import_tools.add_parser(
+        "label-studio", help="a corrected Label Studio JSON export -> data/articles/*.txt",
+        description="Turn each task's latest submitted annotation into an article file, "
+        "checked against the dataset contract. Tasks that cannot be imported are reported "
+        "and skipped.",
+    )
+    import_ls.add_argument("export", metavar="EXPORT.json", help="Label Studio JSON export")
+    import_ls.add_argument("--articles", default=str(ARTICLES_DIR),
+                           help="folder of article files (default: data/articles)")
+    import_ls.add_argument("--genre", default="corrected",
+                           help="genre header of the imported articles (default: corrected)")
+    import_ls.add_argument("--force", action="store_true",
+                           help="replace article files that already exist")
+    import_ls.set_defaults(handler=cmd_data_import_label_studio)
     agreement = data_commands.add_parser(
         "agreement", help="Cohen's kappa between two annotators of the same sentences"
     )
@@ -325,26 +553,92 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--model", help="model directory (default: the default model)")
     bench.add_argument("--sentences", type=int, default=5000,
-                       help="corpus size: the test split repeated to at least this many")
+                       help="sentences per corpus (at least)")
     bench.add_argument("--precisions", default=",".join(PRECISIONS),
                        help="comma-separated paths to measure")
+    bench.add_argument("--corpora", default="test,real,short",
+                       help="comma-separated corpora: test (the test split repeated), real "
+                       "(generated real-length articles), short (one-sentence records)")
+    bench.add_argument("--serve", action="store_true",
+                       help="load `factsep serve` instead: concurrent clients, good, malformed "
+                       "and oversized requests; compare with `factsep label` on the same articles "
+                       "(inference path: the first of --precisions when given, else auto)")
+    bench.add_argument("--clients", type=int, default=32, help="with --serve (default: 32)")
+    bench.add_argument("--seconds", type=float, default=60.0, help="with --serve (default: 60)")
     bench.set_defaults(handler=cmd_bench)
+
+    serve = commands.add_parser(
+        "serve", help="run the labelling service (HTTP API and a page to try it)",
+        description="Serve POST /v1/label, GET /v1/model, GET /healthz, the API docs at /docs "
+        "and a page at /. Needs the serve extra: pip install 'factsep[serve]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--model", help="model directory (default: the default model)")
+    serve.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                       help="inference path; auto: the fastest one that keeps accuracy")
+    serve.add_argument("--api-key", help="require this key in the X-API-Key header of /v1/ "
+                       "requests (default: $FACTSEP_API_KEY if set, else no key)")
+    serve.add_argument("--max-body-mb", type=float, default=5.0,
+                       help="largest request body, in MB (default: 5)")
+    serve.add_argument("--queue", type=int, default=64,
+                       help="requests that may wait for the model before 503 (default: 64)")
+    serve.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    serve.add_argument("--batch-tokens", type=int, default=4096,
+                       help="batch size, in padded tokens (default: 4096)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; errors in the user's input exit with a message, not a trace."""
+    """Run the command line; errors in the user's input exit with a message, not a trace.
+
+    SIGTERM is treated like Ctrl-C: the run stops and what was labelled is kept.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from factsep.model.model_config import NotAModelError
+    from factsep.model.outputs import OutputError
+    from factsep.training.dataset import DataError
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except (DataError, NotAModelError, OutputError, ValueError) as error:
+        _silence_stdout()
         _log(f"error: {error}")
-        return 2
-    except KeyboardInterrupt:
-        _log("interrupted")
-        return 130
+        return EXIT_USAGE
+    except OSError as error:  # stdout closed (broken pipe) or full, an unreadable file
+        _silence_stdout()
+        name = f"{error.filename}: " if error.filename else ""
+        _log(f"error: {name}{error.strerror or error}")
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

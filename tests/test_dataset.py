@@ -94,6 +94,15 @@ def test_authoring_format(tmp_path):
         parse_article_file(path)
 
 
+def test_glue_line_runs_a_heading_into_the_next_sentence(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("# id: x\n# genre: wire\n# source: test\nfact\tOne thing happened.\n"
+                    "filler\tWhat it means\n~\nopinion\tIt was bad.\n")
+    article = parse_article_file(path)
+    assert article["text"] == "One thing happened. What it means It was bad."
+    assert [(s["start"], s["end"]) for s in article["sentences"]] == [(0, 19), (20, 33), (34, 45)]
+
+
 def test_split_is_by_article_stratified_and_deterministic(fixture_articles):
     first = split_by_genre(fixture_articles, seed=3)
     assert split_by_genre(fixture_articles, seed=3) == first

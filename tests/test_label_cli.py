@@ -33,9 +33,11 @@ def test_text_file_to_stdout_as_jsonl(run, tmp_path):
     assert code == 0
     lines = rows(out)
     assert [r["sentence_id"] for r in lines] == [0, 1, 2]
-    assert {r["doc_id"] for r in lines} == {"a"}
-    assert set(lines[0]) == {"doc_id", "sentence_id", "start", "end", "text", "label", "score",
-                             "probs"}
+    assert {r["doc_id"] for r in lines} == {"a.txt"}
+    assert set(lines[1]) == {"doc_id", "language", "sentence_id", "start", "end", "text", "label",
+                             "score", "probs"}
+    assert set(lines[0]) == set(lines[1]) | {"article_text"}  # the text the offsets index
+    assert lines[0]["article_text"] == ARTICLE
     assert ARTICLE[lines[1]["start"] : lines[1]["end"]] == lines[1]["text"]
     assert "labelled 1 articles, 3 sentences" in err
 
@@ -47,7 +49,7 @@ def test_directory_is_read_recursively(run, tmp_path):
     (tmp_path / "ignored.png").write_bytes(b"\x89PNG")
     code, out, _ = run(str(tmp_path))
     assert code == 0
-    assert {r["doc_id"] for r in rows(out)} == {"one", "two"}
+    assert {r["doc_id"] for r in rows(out)} == {"one.md", "sub/two.txt"}
 
 
 def test_jsonl_with_custom_keys(run, tmp_path):
@@ -93,7 +95,7 @@ def test_table_format_for_terminals(run, tmp_path):
     (tmp_path / "a.txt").write_text(ARTICLE)
     code, out, _ = run(str(tmp_path / "a.txt"), "--format", "table")
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "== a ==" and len(lines) == 5
+    assert code == 0 and lines[0] == "== a.txt ==" and len(lines) == 5
     assert lines[2].split()[0] in ("fact", "opinion", "filler")
     assert lines[2].endswith("Dock workers voted to return on Monday.")
 
@@ -103,7 +105,7 @@ def test_text_format_keeps_chosen_labels(run, tmp_path):
     code, out, _ = run(str(tmp_path / "a.txt"), "--format", "text", "--keep",
                        "fact,opinion,filler")
     assert code == 0
-    assert out.startswith("== a ==\n")
+    assert out.startswith("== a.txt ==\n")
     assert "Dock workers voted to return on Monday." in out
     code, out, err = run(str(tmp_path / "a.txt"), "--format", "text", "--keep", "nonsense")
     assert code == 2 and "--keep takes labels from" in err and out == ""
@@ -123,7 +125,7 @@ def test_bad_file_is_reported_and_skipped(run, tmp_path, name, content, message)
     (tmp_path / "good.txt").write_text(ARTICLE)
     code, out, err = run(str(tmp_path / name), str(tmp_path / "good.txt"))
     assert f"{tmp_path / name}: {message}" in err
-    assert {r["doc_id"] for r in rows(out)} == {"good"}
+    assert {r["doc_id"] for r in rows(out)} == {"good.txt"}
     assert code == 0
 
 
@@ -153,7 +155,7 @@ def test_too_large_article(run, tmp_path, monkeypatch):
     big = tmp_path / "big.txt"
     big.write_bytes(b"word " * (50 * 2**20 // 5))  # a 50 MB "article"
     code, _, err = run(str(big))
-    assert f"{big}: too large to be one article (50.0 MB" in err
+    assert f"{big}: too large to be one article (over 5 MB" in err
     assert code == 1
 
 
@@ -191,7 +193,7 @@ def test_strict_stops_but_keeps_what_was_labelled(run, tmp_path):
     code, _, err = run(str(tmp_path / "1-good.txt"), str(tmp_path / "2-bad.txt"),
                        str(tmp_path / "3-good.txt"), "-o", str(target), "--strict")
     assert code == 1 and "stopping (--strict)" in err
-    assert {r["doc_id"] for r in rows(target.read_text())} == {"1-good"}
+    assert {r["doc_id"] for r in rows(target.read_text())} == {"1-good.txt"}
     assert not list(tmp_path.glob(".out.jsonl.*"))  # no temporary file left behind
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from factsep.model.directory import load_model
 from factsep.model.labels import LABELS
+from factsep.model.model_config import NotAModelError
 from factsep.model.predict import Article, LabelledSentence, Labeller
 
 TEXT = "Harbour Board Approves Terminal\n\nThe board voted 5-2 on Monday. I think it erred.\n"
@@ -53,7 +54,7 @@ def test_label_many_streams_its_input(labeller):
             pulled.append(number)
             yield Article(str(number), TEXT)
 
-    stream = labeller.label_many(articles(), chunk_size=4)
+    stream = labeller.label_many(articles(), chunk_tokens=len(TEXT))  # 4 articles of text
     first = next(stream)
     assert first.doc_id == "0"
     assert len(pulled) == 4  # only the first chunk was read, not the whole (endless) input
@@ -65,5 +66,5 @@ def test_batch_tokens_below_window_is_refused(tiny_model_dir):
 
 
 def test_int8_without_exported_encoder_is_a_clear_error(tiny_model_dir):
-    with pytest.raises(FileNotFoundError, match="int8"):
+    with pytest.raises(NotAModelError, match="int8"):
         Labeller.from_directory(tiny_model_dir, precision="int8")

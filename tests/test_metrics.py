@@ -45,12 +45,22 @@ def test_label_metrics_by_hand():
     assert all(isinstance(v, float) for v in m.values())
 
 
-def test_macro_f1_averages_over_every_label():
-    # fact: P 1, R 1/2, F1 2/3; opinion predicted once, never gold: F1 0;
-    # filler in neither: F1 0 (zero_division=0) -> macro (2/3 + 0 + 0) / 3 = 2/9
+def test_macro_f1_averages_over_labels_in_gold_or_predicted():
+    # fact: P 1, R 1/2, F1 2/3; opinion predicted once, never gold: F1 0 and counted;
+    # filler in neither gold nor predictions: not counted -> macro (2/3 + 0) / 2 = 1/3
     m = label_metrics(["fact", "fact"], ["fact", "opinion"])
     assert m["f1_opinion"] == 0.0 and m["f1_filler"] == 0.0
-    assert m["macro_f1"] == pytest.approx(2 / 9)
+    assert m["macro_f1"] == pytest.approx(1 / 3)
+
+
+def test_a_set_without_filler_is_not_punished_for_it():
+    gold = ["fact"] * 60 + ["opinion"] * 30
+    pred = ["fact"] * 60 + ["opinion"] * 29 + ["fact"]
+    m = label_metrics(gold, pred)
+    assert m["macro_f1"] == pytest.approx((m["f1_fact"] + m["f1_opinion"]) / 2)
+    assert m["macro_f1"] > 0.98
+    low, high = bootstrap_macro_f1(gold, pred, [str(i % 9) for i in range(90)], n_resamples=200)
+    assert low > 0.9 and low <= m["macro_f1"] <= high
 
 
 def test_unknown_label_is_an_error():

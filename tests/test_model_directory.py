@@ -70,3 +70,97 @@ def test_sha256_mismatch_is_a_clear_error(tmp_path):
     weights.write_bytes(b"tampered")
     with pytest.raises(EncoderIntegrityError, match="does not match"):
         verify_sha256(weights, "0" * 64)
+
+
+def _with_custom_code(source, target, **config_changes):
+    """A copy of a model directory whose config points at a Python file that leaves a mark."""
+    shutil.copytree(source, target)
+    marker = target / "code-ran"
+    (target / "evil_config.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "from transformers import PretrainedConfig\n"
+        "class EvilConfig(PretrainedConfig):\n    model_type = 'evil'\n"
+    )
+    config = json.loads((target / "config.json").read_text())
+    config.update(config_changes)
+    (target / "config.json").write_text(json.dumps(config))
+    return marker
+
+
+def test_model_directory_with_custom_code_is_refused_whatever_stdin_holds(
+    tiny_model_dir, tmp_path, monkeypatch, capsys
+):
+    import io
+
+    from factsep.scripts.cli import main
+
+    target = tmp_path / "hostile"
+    marker = _with_custom_code(
+        tiny_model_dir, target, model_type="evil", auto_map={"AutoConfig": "evil_config.EvilConfig"}
+    )
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"y\ny\ny\n")))
+    code = main(["label", "--model", str(target), "--precision", "fp32", "-"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "auto_map" in err and str(target) in err and len(err.strip().splitlines()) == 1
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"model_type": "evil"}, "unknown model_type 'evil'"),
+        ({"auto_map": {"AutoModel": "evil_config.EvilConfig"}}, "auto_map"),
+    ],
+)
+def test_custom_code_pointers_are_refused(tiny_model_dir, tmp_path, changes, message):
+    target = tmp_path / "hostile"
+    marker = _with_custom_code(tiny_model_dir, target, **changes)
+    with pytest.raises(NotAModelError, match=message):
+        load_model(target)
+    assert not marker.exists()
+
+
+def test_tokenizer_config_with_auto_map_is_refused(tiny_model_dir, tmp_path):
+    target = tmp_path / "hostile"
+    _with_custom_code(tiny_model_dir, target)
+    tokenizer_config = json.loads((target / "tokenizer_config.json").read_text())
+    tokenizer_config["auto_map"] = {"AutoTokenizer": ["evil_config.EvilConfig", None]}
+    (target / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    with pytest.raises(NotAModelError, match="tokenizer_config.json: has an 'auto_map'"):
+        load_model(target)
+
+
+def test_base_encoder_with_custom_code_is_refused(tiny_base, tmp_path):
+    from factsep.model.directory import TaggerSettings, new_model
+
+    target = tmp_path / "hostile-base"
+    marker = _with_custom_code(
+        tiny_base, target, model_type="evil", auto_map={"AutoConfig": "evil_config.EvilConfig"}
+    )
+    with pytest.raises(NotAModelError, match="auto_map"):
+        new_model(str(target), TaggerSettings())
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda d: (d / "config.json").write_text(
+            json.dumps({**json.loads((d / "config.json").read_text()), "factsep": [1]})),
+         "bad 'factsep' section"),
+        (lambda d: (d / "config.json").write_text(
+            json.dumps({**json.loads((d / "config.json").read_text()),
+                        "factsep": {"max_length": "long"}})),
+         "bad 'factsep' section"),
+        (lambda d: [p.unlink() for p in d.glob("*") if "vocab" in p.name or "token" in p.name],
+         "tokenizer"),
+    ],
+)
+def test_malformed_model_directory_is_a_clear_error(tiny_model_dir, tmp_path, corrupt, message):
+    target = tmp_path / "malformed"
+    shutil.copytree(tiny_model_dir, target)
+    corrupt(target)
+    with pytest.raises(NotAModelError, match=message):
+        load_model(target)

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import ray
 
-from factsep.model.outputs import sentence_rows
+from factsep.model.job import as_written
+from factsep.model.outputs import article_rows
 from factsep.model.predict import Labeller
 from factsep.model.ray_job import label_on_ray
-from factsep.model.ray_labelling import LabelBatch, label_dataset
+from factsep.model.ray_labelling import LabelBatch, label_dataset, local_row
 from factsep.model.shard_output import MANIFEST_FILE
 from factsep.scripts.cli import main
 
@@ -32,7 +33,7 @@ def local_ray():
 
 @pytest.fixture
 def corpus(tmp_path: Path, fixture_articles) -> Path:
-    """Eight articles in a JSONL file and two .txt files in a folder."""
+    """Eight articles in a JSONL file, two .txt files and a Markdown file in a folder."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     with (folder / "feed.jsonl").open("w", encoding="utf-8") as feed:
@@ -42,6 +43,9 @@ def corpus(tmp_path: Path, fixture_articles) -> Path:
                 feed.write("\n")
     for article in fixture_articles[4:]:
         (folder / f"{article['id']}.txt").write_text(article["text"], encoding="utf-8")
+    first, *rest = fixture_articles[0]["text"].split(". ")
+    markdown = f"# A title\n\n> **{first}.** " + ". ".join(rest) + "\n\n- [a link](http://x.org)\n"
+    (folder / "notes.md").write_text(markdown, encoding="utf-8")
     return folder
 
 
@@ -63,14 +67,27 @@ def read_rows(path: Path) -> dict[tuple[str, int], dict]:
 
 
 def assert_same_rows(actual: dict, expected: dict) -> None:
+    """The same rows: every field equal, the score and probabilities within 1e-4."""
     assert actual.keys() == expected.keys()
     for key, row in expected.items():
         other = actual[key]
-        for field in ("start", "end", "text", "label"):
-            assert other[field] == row[field], (key, field)
-        assert other["score"] == pytest.approx(row["score"], abs=1e-4)
-        for label, probability in row["probs"].items():
-            assert other["probs"][label] == pytest.approx(probability, abs=1e-4)
+        assert other.keys() == row.keys(), key
+        for field, value in row.items():
+            if field == "score":
+                assert other[field] == pytest.approx(value, abs=1e-4), key
+            elif field == "probs":
+                assert other[field] == pytest.approx(value, abs=1e-4), key
+            else:
+                assert other[field] == value, (key, field)
+
+
+def local_rows(labeller: Labeller, articles: list[dict]) -> dict[tuple[str, int], dict]:
+    """The rows `factsep label` writes for these articles (plain text), by key."""
+    return {
+        (row["doc_id"], row["sentence_id"]): row
+        for article in articles
+        for row in article_rows(*as_written(labeller.label(article["text"], article["id"]), {}))
+    }
 
 
 def label(tiny_model_dir: Path, *args: str) -> int:
@@ -87,7 +104,10 @@ def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus
     assert_same_rows(read_rows(out), expected)
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["status"] == "complete"
-    assert manifest["articles"] == 10 and manifest["sentences"] == len(expected)
+    assert manifest["articles"] == 11 and manifest["sentences"] == len(expected)
+    assert {doc_id for doc_id, _ in expected} >= {"notes.md", "t-05.txt", "t-01-1"}
+    assert any("truncated" in row for row in expected.values())  # the tiny model's window
+    assert all(row["language"] for row in expected.values())
     labels = [row["label"] for row in expected.values()]
     assert manifest["labels"] == {k: labels.count(k) for k in ("fact", "opinion", "filler")}
     assert manifest["model"]["precision"] == "fp32"
@@ -112,7 +132,7 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
         articles_per_block=2, log=messages.append,
     )
 
-    assert summary.articles == 10
+    assert summary.articles == 11
     assert messages == [f"error: {feed}:3: malformed JSON (Expecting value at column 26)"]
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["problems"] == [
@@ -120,7 +140,7 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
     ]
     assert {doc_id for doc_id, _ in read_rows(out)} == {
         "t-01-0", "t-02-0", "t-03-0", "t-04-0", "t-01-1", "t-02-1", "t-03-1", "t-04-1",
-        "t-05", "t-06",
+        "t-05.txt", "t-06.txt", "notes.md",
     }
 
 
@@ -147,13 +167,8 @@ def test_worker_that_dies_mid_batch_is_restarted_and_the_batch_retried(
     rows = {(r["doc_id"], r["sentence_id"]): r for r in labelled.take_all()}
 
     assert marker.exists()  # the first attempt did die
-    labeller = Labeller.from_directory(tiny_model_dir, "fp32")
-    expected = {
-        (row["doc_id"], row["sentence_id"]): row
-        for article in fixture_articles
-        for row in sentence_rows(labeller.label(article["text"], article["id"]))
-    }
-    assert_same_rows(rows, expected)
+    expected = local_rows(Labeller.from_directory(tiny_model_dir, "fp32"), fixture_articles)
+    assert_same_rows({key: local_row(row) for key, row in rows.items()}, expected)
 
 
 def test_non_empty_output_needs_force_and_replaces_only_the_earlier_run(

@@ -1,20 +1,23 @@
 """Training on the tiny model: settings, the saved directory, its card, repeatability."""
 
 import json
+import random
+import re
 
 import numpy as np
 import pytest
 
 from factsep.model.directory import load_model
 from factsep.model.predict import Labeller
+from factsep.training.augment import add_extraction_noise
 from factsep.training.config import TrainingSettings
 from factsep.training.dataset import read_articles
-from factsep.training.train import save_trained, train
+from factsep.training.train import save_trained, train, uses_bf16
 
 
 def quick_settings(base, **changes) -> TrainingSettings:
-    return TrainingSettings(base=str(base), epochs=2, max_length=64, batch_tokens=256,
-                            learning_rate=1e-3, seed=7, **changes)
+    values = dict(epochs=2, max_length=64, batch_tokens=256, learning_rate=1e-3, seed=7)
+    return TrainingSettings(base=str(base), **{**values, **changes})
 
 
 def test_settings_are_validated():
@@ -24,6 +27,34 @@ def test_settings_are_validated():
         TrainingSettings(batch_tokens=8)
     with pytest.raises(ValueError, match="learning_rate"):
         TrainingSettings(learning_rate=5)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainingSettings(label_smoothing=1.0)
+    with pytest.raises(ValueError, match="bf16"):
+        TrainingSettings(bf16="maybe")
+
+
+def _keeps_words(original: str, noisy: str) -> bool:
+    """Whether every word of `original` appears in `noisy`, in order."""
+    remaining = iter(re.findall(r"[a-z]+", noisy.lower()))
+    return all(word in remaining for word in re.findall(r"[a-z]+", original.lower()))
+
+
+def test_extraction_noise_keeps_the_sentence_and_is_seeded():
+    sentence = "“Prices rose,” she said, adding that the board's members would meet on Monday."
+    never = [add_extraction_noise(sentence, random.Random(i), 0.0) for i in range(50)]
+    assert set(never) == {sentence}
+    noisy = [add_extraction_noise(sentence, random.Random(i), 1.0) for i in range(50)]
+    assert all(n != sentence and _keeps_words(sentence, n) for n in noisy)
+    assert noisy == [add_extraction_noise(sentence, random.Random(i), 1.0) for i in range(50)]
+
+
+def test_robust_settings_train_and_stay_repeatable(tiny_base, fixture_splits):
+    settings = quick_settings(tiny_base, label_smoothing=0.1, noise=0.3, length_jitter=True,
+                              bf16="on", max_length=128)
+    runs = [train(settings, fixture_splits["train"], fixture_splits["dev"], log=lambda _: None)
+            for _ in range(2)]
+    assert runs[0].dev == runs[1].dev
+    assert uses_bf16(settings) and not uses_bf16(quick_settings(tiny_base, bf16="off"))
 
 
 def test_settings_from_file(tmp_path):
@@ -63,3 +94,36 @@ def test_same_seed_same_model(tiny_base, fixture_splits, context):
     items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
     first, second = (Labeller(r.model).predict_spans(items)[0] for r in runs)
     np.testing.assert_array_equal(first, second)
+
+
+def test_settings_file_with_wrong_types_names_the_file_and_field(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"epochs": "3"}))
+    with pytest.raises(ValueError, match=r"settings.json: epochs must be a int, not '3'"):
+        TrainingSettings.from_file(path)
+    with pytest.raises(ValueError, match="dropout must be a float"):
+        TrainingSettings(dropout=True)
+    with pytest.raises(ValueError, match="threads must be 0"):
+        TrainingSettings(threads=-1)
+    assert TrainingSettings(learning_rate=1e-3, dropout=0).dropout == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--config", "{config}"], "epochs must be a int"),
+        (["--base", "{tmp}/missing-folder"], "--base {tmp}/missing-folder: no such folder"),
+        (["--base", "{config}"], "is a file"),
+    ],
+)
+def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
+    from factsep.scripts.cli import EXIT_USAGE, main
+
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"epochs": "3"}))
+    filled = [a.format(config=config, tmp=tmp_path) for a in args]
+    code = main(["train", "-o", str(tmp_path / "model"), *filled])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert message.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "model").exists()

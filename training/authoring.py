@@ -10,6 +10,9 @@ An article file is written and labelled by a person, sentence by sentence:
     filler<TAB>Speaking as a retired nurse, I read this with my morning tea.
     opinion<TAB>The figures suggest the clinics work.
     /            <- a single line break
+    ~            <- glue: the next sentence follows on the same line after one space, even
+                    after a sentence without final punctuation (extraction noise: a heading
+                    run into the next sentence)
 
 Consecutive sentence lines are joined with one space, except after a sentence without
 final punctuation (a headline, a byline), which ends its line as the guidelines say.
@@ -56,6 +59,8 @@ def parse_article_file(path: Path) -> dict[str, Any]:
             separator = "\n\n" if sentences else ""
         elif line.strip() == "/":
             separator = "\n" if separator != "\n\n" else separator
+        elif line.strip() == "~":
+            separator = "~" if sentences else ""
         else:
             label, tab, sentence = line.partition("\t")
             if not tab or label not in LABELS or not sentence.strip():
@@ -63,6 +68,8 @@ def parse_article_file(path: Path) -> dict[str, Any]:
             sentence = sentence.strip()
             if separator == " " and not _TERMINATED.search(text):
                 separator = "\n"  # a line without final punctuation stands on its own line
+            elif separator == "~":
+                separator = " "
             text += separator
             sentences.append({"start": len(text), "end": len(text) + len(sentence), "label": label})
             text += sentence

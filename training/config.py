@@ -9,6 +9,11 @@ from typing import Any
 
 from factsep.model.windows import CONTEXT_MODES
 
+BF16_CHOICES = ("auto", "on", "off")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool
+}
+
 
 def _setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
@@ -31,10 +36,22 @@ class TrainingSettings:
     batch_tokens: int = _setting(2048, "padded tokens per training step (the batch size)")
     dropout: float = _setting(0.1, "dropout before the classification head")
     class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
+    label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss")
+    noise: float = _setting(0.0, "share of training sentences given one extraction-noise edit")
+    length_jitter: bool = _setting(
+        False, "pack each article into windows of a random length up to max_length each epoch"
+    )
+    bf16: str = _setting("auto", "bf16 autocast in training: auto (where the CPU has it), on, off")
     seed: int = _setting(42, "the one seed; every other seed derives from it")
     threads: int = _setting(0, "CPU threads for torch (0: torch's default)")
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value, kind = getattr(self, f.name), _TYPES[f.type]
+            if isinstance(value, bool) and f.type != "bool" or not isinstance(value, kind):
+                raise ValueError(f"{f.name} must be a {f.type}, not {value!r}")
+        if self.threads < 0:
+            raise ValueError("threads must be 0 (torch's default) or a positive number")
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"context must be one of {CONTEXT_MODES}, not {self.context!r}")
         for name in ("max_length", "epochs"):
@@ -48,6 +65,10 @@ class TrainingSettings:
             raise ValueError("learning_rate must be in (0, 1)")
         if not 0 <= self.dropout < 1 or not 0 <= self.warmup_ratio < 1:
             raise ValueError("dropout and warmup_ratio must be in [0, 1)")
+        if not 0 <= self.label_smoothing < 1 or not 0 <= self.noise <= 1:
+            raise ValueError("label_smoothing must be in [0, 1) and noise in [0, 1]")
+        if self.bf16 not in BF16_CHOICES:
+            raise ValueError(f"bf16 must be one of {BF16_CHOICES}, not {self.bf16!r}")
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> TrainingSettings:
@@ -62,7 +83,10 @@ class TrainingSettings:
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"{path}: unknown training settings {sorted(unknown)}")
-        return cls(**{**values, **overrides})
+        try:
+            return cls(**{**values, **overrides})
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

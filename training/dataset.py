@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any
 
 from factsep.model.labels import LABELS
 
+if TYPE_CHECKING:
+    from datasets import Dataset
+
 REQUIRED_FIELDS = {"id": str, "genre": str, "source": str, "text": str, "sentences": list}
+# What evaluation needs; the rest of the contract is optional there (see `read_labelled`).
+EVALUATION_FIELDS = {"text": str, "sentences": list}
+UNKNOWN_GENRE = "unknown"
 
 
 class DataError(ValueError):
@@ -33,11 +37,26 @@ def read_articles(path: str | Path) -> list[dict[str, Any]]:
     return articles
 
 
-def _iter_validated(path: Path) -> Iterator[dict[str, Any]]:
+def read_labelled(path: str | Path) -> list[dict[str, Any]]:
+    """Read any labelled JSONL that has `text` and `sentences`, for evaluation.
+
+    `id`, `genre` and `source` are optional: a missing id becomes `<file name>:<line>`, a
+    missing genre `unknown`. Offsets, labels and coverage are checked as for the dataset.
+    """
+    path = Path(path)
+    articles = list(_iter_validated(path, EVALUATION_FIELDS))
+    if not articles:
+        raise DataError(f"{path}: no articles (the file is empty)")
+    return articles
+
+
+def _iter_validated(
+    path: Path, required: dict[str, type] = REQUIRED_FIELDS
+) -> Iterator[dict[str, Any]]:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     seen: set[str] = set()
@@ -49,20 +68,26 @@ def _iter_validated(path: Path) -> Iterator[dict[str, Any]]:
             article = json.loads(line)
         except json.JSONDecodeError as error:
             raise DataError(f"{where}: not valid JSON ({error.msg})") from None
-        validate_article(article, where)
+        if isinstance(article, dict) and required is not REQUIRED_FIELDS:
+            article = {"id": f"{path.name}:{number}", "genre": UNKNOWN_GENRE, **article}
+        validate_article(article, where, required)
         if article["id"] in seen:
             raise DataError(f"{where}: duplicate article id {article['id']!r}")
         seen.add(article["id"])
         yield article
 
 
-def validate_article(article: Any, where: str) -> None:
-    """Raise DataError unless `article` meets the contract."""
+def validate_article(
+    article: Any, where: str, required: dict[str, type] = REQUIRED_FIELDS
+) -> None:
+    """Raise DataError unless `article` meets the contract (`required` fields, spans)."""
     if not isinstance(article, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(article).__name__}")
     for field, kind in REQUIRED_FIELDS.items():
         if field not in article:
-            raise DataError(f"{where}: missing field {field!r}")
+            if field in required:
+                raise DataError(f"{where}: missing field {field!r}")
+            continue
         if not isinstance(article[field], kind):
             raise DataError(f"{where}: field {field!r} must be a {kind.__name__}")
     text = article["text"]
@@ -92,11 +117,15 @@ def validate_article(article: Any, where: str) -> None:
 
 def load_articles(path: str | Path) -> Dataset:
     """A `datasets.Dataset` of validated articles, one row per article."""
+    from datasets import Dataset
+
     return Dataset.from_list(read_articles(path))
 
 
 def sentence_examples(articles: Dataset) -> Dataset:
     """One row per sentence, with its neighbours, so a model or a report can use context."""
+    from datasets import Dataset
+
     rows = []
     for article in articles:
         text = article["text"]

@@ -4,6 +4,11 @@ Models are scored through `Labeller`, the same path `factsep label` uses: in gol
 it classifies the gold spans in their article's context; in end-to-end mode it segments
 and labels the raw text exactly as `factsep label` does, and each gold sentence takes the
 predicted label covering most of its characters.
+
+CheckThat! sentences are SUBJ when the model calls them opinion (in end-to-end mode: when
+some predicted sentence inside them is opinion), OBJ otherwise: CheckThat! counts
+first-person narration and background as objective. `checkthat_subj="opinion+filler"`
+keeps the older mapping, where filler is SUBJ too.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from factsep.model.labels import LABELS
 from factsep.model.predict import Article, Labeller
 
 from .baselines import MajorityBaseline, TfidfBaseline
-from .dataset import DataError, read_articles
-from .metrics import boundary_scores, majority_labels, summarise
+from .dataset import DataError, read_articles, read_labelled
+from .metrics import boundary_scores, majority_labels, present_labels, summarise
 from .model_card import file_sha256
 from .paths import split_path
-from .report import SystemResult, per_label_table, write_reports
+from .report import REPORT_FILES, SystemResult, per_label_table, write_reports
 from .scoring import ScoredSentence
 
 CHECKTHAT_LABELS = ("OBJ", "SUBJ")
+CHECKTHAT_SUBJ = {"opinion": ("opinion",), "opinion+filler": ("opinion", "filler")}
 Span = tuple[int, int]
 
 
@@ -51,7 +57,7 @@ def load_gold(path: Path, data_format: str) -> GoldSet:
     """Read a labelled file in the dataset's article format or the CheckThat! TSV format."""
     if data_format == "checkthat":
         return _load_checkthat(path)
-    articles = read_articles(path)
+    articles = read_labelled(path)
     return GoldSet(
         doc_ids=[a["id"] for a in articles],
         genres=[a["genre"] for a in articles],
@@ -84,21 +90,50 @@ def _load_checkthat(path: Path) -> GoldSet:
     return gold
 
 
-def _to_label_space(probs: np.ndarray, gold: GoldSet) -> np.ndarray:
-    """Map fact/opinion/filler probabilities to the gold set's labels (CheckThat: OBJ/SUBJ)."""
-    if not gold.checkthat:
-        return probs
-    fact = probs[:, LABELS.index("fact")]
-    return np.stack([fact, 1.0 - fact], axis=1)
+@dataclass(frozen=True)
+class LabelMapping:
+    """From fact/opinion/filler to the gold set's labels; identity unless CheckThat!."""
+
+    subj: tuple[str, ...] | None = None  # the labels that make a sentence SUBJ
+
+    @classmethod
+    def for_gold(cls, gold: GoldSet, checkthat_subj: str = "opinion") -> LabelMapping:
+        if not gold.checkthat:
+            return cls()
+        if checkthat_subj not in CHECKTHAT_SUBJ:
+            raise ValueError(f"checkthat_subj must be one of {sorted(CHECKTHAT_SUBJ)}")
+        return cls(CHECKTHAT_SUBJ[checkthat_subj])
+
+    def label(self, label: str) -> str:
+        if self.subj is None:
+            return label
+        return "SUBJ" if label in self.subj else "OBJ"
+
+    def probs(self, probs: np.ndarray) -> np.ndarray:
+        if self.subj is None:
+            return probs
+        subj = sum(probs[LABELS.index(label)] for label in self.subj)
+        return np.array([1.0 - subj, subj])
+
+    def describe(self) -> str:
+        subj = ", ".join(self.subj or ())
+        obj = ", ".join(label for label in LABELS if label not in (self.subj or ()))
+        return f"CheckThat! mapping: {subj} → SUBJ; {obj} → OBJ."
 
 
-def _scored(gold: GoldSet, probs: Sequence[np.ndarray]) -> list[ScoredSentence]:
+def _scored(
+    gold: GoldSet, probs: Sequence[np.ndarray], preds: Sequence[Sequence[str]] | None = None,
+    mapping: LabelMapping | None = None,
+) -> list[ScoredSentence]:
+    """Scored gold sentences from fact/opinion/filler probabilities (and predicted labels,
+    default: the most probable), mapped into the gold set's label space."""
+    mapping = mapping or LabelMapping.for_gold(gold)
     out = []
     for a, article_probs in enumerate(probs):
         text, spans = gold.texts[a], gold.spans[a]
         sentences = [text[start:end] for start, end in spans]
-        mapped = _to_label_space(np.asarray(article_probs), gold)
-        for i, row in enumerate(mapped):
+        for i, row in enumerate(np.asarray(article_probs)):
+            label = preds[a][i] if preds is not None else LABELS[int(row.argmax())]
             out.append(
                 ScoredSentence(
                     doc_id=gold.doc_ids[a],
@@ -107,45 +142,73 @@ def _scored(gold: GoldSet, probs: Sequence[np.ndarray]) -> list[ScoredSentence]:
                     before=sentences[i - 1] if i else "",
                     after=sentences[i + 1] if i + 1 < len(sentences) else "",
                     gold=gold.gold[a][i],
-                    pred=gold.labels[int(row.argmax())],
-                    probs=tuple(float(p) for p in row),
+                    pred=mapping.label(label),
+                    probs=tuple(float(p) for p in mapping.probs(row)),
                 )
             )
     return out
 
 
-def score_gold_mode(labeller: Labeller, gold: GoldSet) -> list[ScoredSentence]:
+def score_gold_mode(
+    labeller: Labeller, gold: GoldSet, mapping: LabelMapping | None = None
+) -> list[ScoredSentence]:
     """Classify the gold spans, each in its article's context."""
     probs = labeller.predict_spans(list(zip(gold.texts, gold.spans, strict=True)))
-    return _scored(gold, probs)
+    return _scored(gold, probs, mapping=mapping)
 
 
-def score_end_to_end(labeller: Labeller, gold: GoldSet) -> tuple[list[ScoredSentence], dict]:
-    """Segment and label as `factsep label` does; score gold sentences by character majority."""
+def score_end_to_end(
+    labeller: Labeller, gold: GoldSet, mapping: LabelMapping | None = None
+) -> tuple[list[ScoredSentence], dict]:
+    """Segment and label as `factsep label` does; score gold sentences by character majority.
+
+    For CheckThat!, a gold sentence is SUBJ when any predicted sentence inside it is.
+    """
+    mapping = mapping or LabelMapping.for_gold(gold)
     articles = [Article(i, t) for i, t in zip(gold.doc_ids, gold.texts, strict=True)]
     predicted = list(labeller.label_many(articles))
-    probs = []
+    probs, preds = [], []
     for spans, labelled in zip(gold.spans, predicted, strict=True):
-        pred_spans = [(s.start, s.end) for s in labelled.sentences]
-        labels = majority_labels(spans, pred_spans, [s.label for s in labelled.sentences])
-        probs.append(np.stack([_majority_probs(span, label, labelled.sentences)
-                               for span, label in zip(spans, labels, strict=True)]))
+        if mapping.subj is not None:
+            chosen = [_most_subjective(span, labelled.sentences, mapping) for span in spans]
+            labels = [s.label for s in chosen]
+            probs.append(np.stack([np.asarray(s.probs) for s in chosen]))
+        else:
+            pred_spans = [(s.start, s.end) for s in labelled.sentences]
+            labels = majority_labels(spans, pred_spans, [s.label for s in labelled.sentences])
+            probs.append(np.stack([_majority_probs(span, label, labelled.sentences)
+                                   for span, label in zip(spans, labels, strict=True)]))
+        preds.append(labels)
     boundaries = boundary_scores(
         gold.spans, [[(s.start, s.end) for s in a.sentences] for a in predicted]
     )
-    return _scored(gold, probs), boundaries
+    return _scored(gold, probs, preds, mapping), boundaries
+
+
+def _overlap(span: Span, sentence) -> int:  # noqa: ANN001 - a LabelledSentence
+    return max(0, min(span[1], sentence.end) - max(span[0], sentence.start))
 
 
 def _majority_probs(span: Span, label: str, sentences: Sequence) -> np.ndarray:
     """Probabilities of the predicted sentence with `label` that overlaps `span` the most."""
-    def overlap(s) -> int:
-        return max(0, min(span[1], s.end) - max(span[0], s.start))
-
-    best = max((s for s in sentences if s.label == label), key=overlap)
+    best = max((s for s in sentences if s.label == label), key=lambda s: _overlap(span, s))
     return np.asarray(best.probs)
 
 
-def score_baseline(baseline: MajorityBaseline | TfidfBaseline, gold: GoldSet) -> list:
+def _most_subjective(span: Span, sentences: Sequence, mapping: LabelMapping):  # noqa: ANN201
+    """The predicted sentence inside `span` that is SUBJ (if any), the most probably so."""
+    inside = [s for s in sentences if _overlap(span, s) > 0]
+    if not inside:
+        raise ValueError(f"gold span {span} overlaps no predicted sentence")
+    return max(
+        inside,
+        key=lambda s: (mapping.label(s.label) == "SUBJ", mapping.probs(np.asarray(s.probs))[1]),
+    )
+
+
+def score_baseline(
+    baseline: MajorityBaseline | TfidfBaseline, gold: GoldSet, mapping: LabelMapping | None = None
+) -> list[ScoredSentence]:
     """Baselines classify each gold sentence on its own text."""
     texts = [[t[s:e] for s, e in spans] for t, spans in zip(gold.texts, gold.spans, strict=True)]
     flat = baseline.predict_proba([s for article in texts for s in article])
@@ -153,7 +216,7 @@ def score_baseline(baseline: MajorityBaseline | TfidfBaseline, gold: GoldSet) ->
     for article in texts:
         probs.append(flat[start : start + len(article)])
         start += len(article)
-    return _scored(gold, probs)
+    return _scored(gold, probs, mapping=mapping)
 
 
 def run_evaluation(
@@ -167,32 +230,37 @@ def run_evaluation(
     force: bool = False,
     log: Log = print,
     baseline_train: Path | None = None,
+    checkthat_subj: str = "opinion",
 ) -> dict[str, float | str]:
     """Score the model, the compared models and the baselines; write and print the report."""
-    if (out_dir / "metrics.json").exists() and not force:
-        raise ValueError(f"{out_dir}: reports already exist; use --force to overwrite them")
+    check_report_folder(out_dir, force)
     gold = load_gold(data, data_format)
+    mapping = LabelMapping.for_gold(gold, checkthat_subj)
     n_resamples = 1000
     systems, extra = [], {}
     for index, directory in enumerate([model_dir, *compare]):
         labeller = Labeller.from_directory(directory, precision)
         if mode == "end-to-end":
-            sentences, boundaries = score_end_to_end(labeller, gold)
+            sentences, boundaries = score_end_to_end(labeller, gold, mapping)
             if index == 0:
                 extra = boundaries
         else:
-            sentences = score_gold_mode(labeller, gold)
+            sentences = score_gold_mode(labeller, gold, mapping)
         name = "model" if index == 0 else f"compare {Path(directory).name}"
         metrics = summarise(sentences, gold.labels, n_resamples)
         systems.append(SystemResult(f"{name} ({labeller.precision})", sentences, metrics))
     baseline_train = baseline_train or split_path("train")
-    systems += _baselines(gold, baseline_train, n_resamples)
+    systems += _baselines(gold, baseline_train, n_resamples, mapping)
+    primary = systems[0].sentences
+    averaged = present_labels([s.gold for s in primary], [s.pred for s in primary], gold.labels)
     notes = [
         f"Data: {data} (sha256 {file_sha256(data)[:12]}), format {data_format}, mode {mode}.",
         f"Model: {model_dir}; baselines trained on {baseline_train}.",
+        "Macro-F1 is the mean F1 over the labels present in the gold set or predicted; "
+        f"for the model: {', '.join(averaged)}.",
     ]
     if gold.checkthat:
-        notes.append("CheckThat! mapping: fact -> OBJ; opinion, filler -> SUBJ.")
+        notes.append(mapping.describe())
     paths = write_reports(
         out_dir, systems[0], systems[1:], extra or None,
         title="factsep evaluation", notes=notes, labels=gold.labels,
@@ -202,13 +270,26 @@ def run_evaluation(
     return {"macro_f1": systems[0].metrics["macro_f1"], **extra}
 
 
-def _baselines(gold: GoldSet, train_path: Path, n_resamples: int) -> list[SystemResult]:
+def check_report_folder(out_dir: Path, force: bool) -> None:
+    """Refuse, before any work, a report folder that is a file or holds reports (no --force)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: is a file; -o takes a folder for the reports")
+    existing = [name for name in REPORT_FILES if (out_dir / name).exists()]
+    if existing and not force:
+        raise ValueError(
+            f"{out_dir}: {', '.join(existing)} already exist(s); use --force to overwrite them"
+        )
+
+
+def _baselines(
+    gold: GoldSet, train_path: Path, n_resamples: int, mapping: LabelMapping
+) -> list[SystemResult]:
     train = read_articles(train_path)
     texts = [a["text"][s["start"] : s["end"]] for a in train for s in a["sentences"]]
     labels = [s["label"] for a in train for s in a["sentences"]]
     results = []
     for baseline in (MajorityBaseline(labels), TfidfBaseline(texts, labels)):
-        sentences = score_baseline(baseline, gold)
+        sentences = score_baseline(baseline, gold, mapping)
         metrics = summarise(sentences, gold.labels, n_resamples)
         results.append(SystemResult(baseline.name, sentences, metrics))
     return results

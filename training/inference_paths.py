@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from factsep.model.backends import bf16_supported
+from factsep.model.backends import native_bf16
 from factsep.model.directory import load_model
 from factsep.model.job import Log
 from factsep.model.predict import INFERENCE_FILE, Labeller, make_backend
@@ -32,7 +32,7 @@ class PathCheck:
 
 
 def available_precisions() -> list[str]:
-    return ["fp32", *(["bf16"] if bf16_supported() else []), "int8"]
+    return ["fp32", *(["bf16"] if native_bf16() else []), "int8"]
 
 
 def check_paths(directory: Path, test_path: Path, log: Log) -> list[PathCheck]:

@@ -20,16 +20,34 @@ def _encode(values: Sequence[str], labels: Sequence[str]) -> np.ndarray:
     return np.array([index[v] for v in values], dtype=np.int64)
 
 
+def present_labels(
+    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS
+) -> list[str]:
+    """The labels, in `labels` order, that occur in the gold labels or the predictions.
+
+    Macro-F1 averages over these: a label that is neither in the gold set nor predicted has
+    no F1 to speak of, and counting it as 0 would punish a set for what it does not hold.
+    """
+    seen = set(gold) | set(pred)
+    return [label for label in labels if label in seen]
+
+
 def label_metrics(
     gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS
 ) -> dict[str, float]:
-    """Accuracy, macro-F1 (unweighted mean over `labels`) and per-label P/R/F1/support."""
+    """Accuracy, macro-F1 and per-label P/R/F1/support.
+
+    Macro-F1 is the unweighted mean F1 over the labels present in `gold` or `pred`
+    (`present_labels`); per-label figures are given for every label in `labels`.
+    """
     _encode(gold, labels)
     _encode(pred, labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, pred, labels=list(labels), average=None, zero_division=0
     )
-    out = {"accuracy": float(accuracy_score(gold, pred)), "macro_f1": float(np.mean(f1))}
+    present = [labels.index(label) for label in present_labels(gold, pred, labels)]
+    macro = float(np.mean(f1[present])) if present else 0.0
+    out = {"accuracy": float(accuracy_score(gold, pred)), "macro_f1": macro}
     for i, label in enumerate(labels):
         out[f"precision_{label}"] = float(precision[i])
         out[f"recall_{label}"] = float(recall[i])
@@ -57,6 +75,9 @@ def bootstrap_macro_f1(
 ) -> tuple[float, float]:
     """95% percentile interval for macro-F1, resampling whole groups (articles) with replacement.
 
+    Each resample averages F1 over the labels present in the full gold set or predictions,
+    the same labels as `label_metrics`.
+
     Per-group counts of gold, predicted and correct labels are summed once; each resample is
     then a matrix product of group multiplicities with those counts.
     """
@@ -82,7 +103,8 @@ def bootstrap_macro_f1(
     tp, n_gold, n_pred = weights @ counts  # each (n_resamples, n_labels)
     denom = n_gold + n_pred
     f1 = np.divide(2 * tp, denom, out=np.zeros(denom.shape), where=denom > 0)
-    low, high = np.percentile(f1.mean(axis=1), [2.5, 97.5])
+    present = [list(labels).index(label) for label in present_labels(gold, pred, labels)]
+    low, high = np.percentile(f1[:, present].mean(axis=1), [2.5, 97.5])
     return float(low), float(high)
 
 
@@ -199,13 +221,8 @@ def summarise(
     out["n_sentences"] = float(len(sentences))
     out["n_articles"] = float(len(set(docs)))
     for genre, group in by_genre(sentences).items():
-        genre_gold = [s.gold for s in group]
-        # a genre without, say, opinions would score that label 0: average over present labels
-        present = [label for label in labels if label in genre_gold]
-        out[f"genre_{genre}_macro_f1"] = float(
-            np.mean([label_metrics(genre_gold, [s.pred for s in group], labels)[f"f1_{label}"]
-                     for label in present])
-        )
+        genre_gold, genre_pred = [s.gold for s in group], [s.pred for s in group]
+        out[f"genre_{genre}_macro_f1"] = label_metrics(genre_gold, genre_pred, labels)["macro_f1"]
         out[f"genre_{genre}_accuracy"] = float(
             np.mean([s.gold == s.pred for s in group])
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +41,13 @@ def render_model_card(
     result: TrainingResult,
     data_files: dict[str, Path],
     comparison: dict[str, dict[str, float]],
+    scoreboard: Sequence[str] = (),
 ) -> str:
-    """Markdown describing the model, its data, settings, metrics and environment."""
+    """Markdown describing the model, its data, settings, metrics and environment.
+
+    `scoreboard` holds the rows of the real-world scoreboard recorded for a model trained
+    from the same data (`reports/scoreboard.json`), if there is one.
+    """
     settings = result.settings
     lines = [
         "# factsep sentence classifier",
@@ -80,6 +86,17 @@ def render_model_card(
             "--compare-context`, recorded in reports/context-comparison.json); the one with "
             "the better dev macro-F1 is the default context."
         )
+    if scoreboard:
+        lines += [
+            "",
+            "## Real-world scoreboard",
+            "",
+            "Gold segmentation. Recorded in `reports/scoreboard.json` for the reference build",
+            "of this model (same training data and settings); the real-news dev set holds 30",
+            "real published articles labelled by the guidelines and is never trained on.",
+            "",
+            *scoreboard,
+        ]
     lines += ["", "## Data", "", "| split | file | sha256 |", "|---|---|---|"]
     for split, path in data_files.items():
         lines.append(f"| {split} | `{Path(path).name}` | `{file_sha256(path)}` |")

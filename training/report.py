@@ -25,6 +25,7 @@ from factsep.training.metrics import (
 from factsep.training.scoring import ScoredSentence
 
 PRIMARY_METRIC = "macro_f1"
+REPORT_FILES = ("metrics.json", "report.md", "report.html")
 
 
 @dataclass
@@ -215,7 +216,10 @@ def _genre_section(primary: SystemResult, labels: Sequence[str]) -> list[_Block]
                 f"{primary.metrics[f'genre_{genre}_macro_f1']:.3f}",
             ]
         )
-    note = "Per-genre macro-F1 averages the labels present in that genre's gold labels."
+    note = (
+        "Per-genre macro-F1 averages the labels present in that genre's gold labels or "
+        "predictions."
+    )
     return [note, _Table(["genre", "sentences", "articles", "accuracy", "macro-F1"], rows)]
 
 
@@ -367,11 +371,11 @@ def write_reports(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sections = _sections(primary, others, extra, notes, labels)
-    contents = {
-        "metrics.json": json.dumps(flat_metrics(primary, others, extra), indent=2, sort_keys=True),
-        "report.md": _render_md(title, sections),
-        "report.html": _render_html(title, sections),
-    }
+    contents = dict(zip(REPORT_FILES, (
+        json.dumps(flat_metrics(primary, others, extra), indent=2, sort_keys=True),
+        _render_md(title, sections),
+        _render_html(title, sections),
+    ), strict=True))
     paths = {}
     for name, text in contents.items():
         paths[name] = out_dir / name

@@ -8,7 +8,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup, set_seed
 
+from factsep.model.backends import native_bf16
 from factsep.model.base_encoder import resolve_base
 from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save_model
 from factsep.model.job import Log
@@ -24,10 +25,12 @@ from factsep.model.labels import LABEL2ID, LABELS
 from factsep.model.predict import Labeller
 from factsep.model.windows import Window, build_windows, collate, token_batches
 
+from .augment import add_extraction_noise
 from .config import TrainingSettings
 from .dataset import read_articles
 from .metrics import label_metrics
 from .model_card import render_model_card
+from .scoreboard import recorded_scoreboard, scoreboard_rows
 
 
 @dataclass
@@ -38,6 +41,7 @@ class TrainingResult:
     test: dict[str, float] | None
     seconds: float
     best_epoch: int
+    epoch_scores: list[dict[str, float]] = field(default_factory=list)
 
 
 def train(
@@ -45,20 +49,27 @@ def train(
     train_path: Path,
     dev_path: Path,
     log: Log = print,
+    monitor: dict[str, Path] | None = None,
 ) -> TrainingResult:
-    """Fine-tune with `settings`; keep the epoch with the best dev macro-F1."""
+    """Fine-tune with `settings`; keep the epoch with the best dev macro-F1.
+
+    `monitor` names labelled files scored (and logged) after every epoch, for study only:
+    they never take part in choosing the epoch. Their scores land in `epoch_scores`.
+    """
     started = time.perf_counter()
     if settings.threads:
         torch.set_num_threads(settings.threads)
     set_seed(settings.seed)
     train_articles = read_articles(train_path)
     dev_articles = read_articles(dev_path)
+    monitored = {name: read_articles(path) for name, path in (monitor or {}).items()}
+    epoch_scores: list[dict[str, float]] = []
     model = new_model(
         resolve_base(settings.base),
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
     )
     rng = random.Random(settings.seed)
-    windows, labels = _training_windows(model, train_articles, rng)
+    windows, labels = _training_windows(model, train_articles, rng, settings)
     steps_per_epoch = len(token_batches(windows, settings.batch_tokens))
     total_steps = steps_per_epoch * settings.epochs
     optimizer = torch.optim.AdamW(
@@ -67,25 +78,32 @@ def train(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(total_steps * settings.warmup_ratio), total_steps
     )
-    loss_fn = nn.CrossEntropyLoss(weight=_class_weights(labels, settings.class_weighting))
+    loss_fn = nn.CrossEntropyLoss(
+        weight=_class_weights(labels, settings.class_weighting),
+        label_smoothing=settings.label_smoothing,
+    )
+    use_bf16 = uses_bf16(settings)
     pad_id = model.tokenizer.pad_token_id or 0
     log(
         f"training on {len(train_articles)} articles ({len(labels)} sentences, "
         f"{len(windows)} windows), {settings.epochs} epochs of {steps_per_epoch} steps"
+        + (", bf16 autocast" if use_bf16 else "")
     )
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     progress = tqdm(total=total_steps, desc="training", unit="step", file=sys.stderr, disable=None)
     for epoch in range(1, settings.epochs + 1):
         model.tagger.train()
         if epoch > 1:  # new window boundaries each epoch: every sentence sees varied context
-            windows, _ = _training_windows(model, train_articles, rng)
+            windows, _ = _training_windows(model, train_articles, rng, settings)
         for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
             batch = collate(batch_windows, pad_id)
             targets = torch.tensor([labels[key] for key in batch.sentence_keys])
-            logits = model.tagger(
-                batch.input_ids, batch.attention_mask, batch.token_sentence, batch.num_sentences
-            )
-            loss = loss_fn(logits, targets)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                logits = model.tagger(
+                    batch.input_ids, batch.attention_mask, batch.token_sentence,
+                    batch.num_sentences,
+                )
+            loss = loss_fn(logits.float(), targets)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.tagger.parameters(), 1.0)
             optimizer.step()
@@ -94,7 +112,11 @@ def train(
             progress.update(1)
             progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
         dev_scores = evaluate_gold(model, dev_articles)
-        log(f"epoch {epoch}: dev macro-F1 {dev_scores['macro_f1']:.4f}")
+        scores = {"dev": dev_scores["macro_f1"]}
+        scores |= {name: evaluate_gold(model, a)["macro_f1"] for name, a in monitored.items()}
+        epoch_scores.append(scores)
+        watched = "".join(f", {name} {scores[name]:.4f}" for name in monitored)
+        log(f"epoch {epoch}: dev macro-F1 {dev_scores['macro_f1']:.4f}{watched}")
         if best is None or dev_scores["macro_f1"] > best[0]:
             best = (dev_scores["macro_f1"], epoch, copy.deepcopy(model.tagger.state_dict()))
     progress.close()
@@ -102,15 +124,18 @@ def train(
     model.tagger.load_state_dict(best[2])
     model.tagger.eval()
     dev = evaluate_gold(model, dev_articles)
-    return TrainingResult(model, settings, dev, None, time.perf_counter() - started, best[1])
+    return TrainingResult(
+        model, settings, dev, None, time.perf_counter() - started, best[1], epoch_scores
+    )
 
 
 def evaluate_gold(
-    model: LoadedModel, articles: Sequence[dict[str, Any]], labeller: Labeller | None = None
+    model: LoadedModel | None, articles: Sequence[dict[str, Any]], labeller: Labeller | None = None
 ) -> dict[str, float]:
     """Label the gold spans through the prediction path and score them."""
-    model.tagger.eval()
-    labeller = labeller or Labeller(model)
+    if labeller is None:
+        model.tagger.eval()
+        labeller = Labeller(model)
     items = [(a["text"], [(s["start"], s["end"]) for s in a["sentences"]]) for a in articles]
     probs = labeller.predict_spans(items)
     gold = [s["label"] for a in articles for s in a["sentences"]]
@@ -118,36 +143,65 @@ def evaluate_gold(
     return label_metrics(gold, pred, LABELS)
 
 
+def uses_bf16(settings: TrainingSettings) -> bool:
+    """Whether training runs under bf16 autocast (`auto`: where the CPU has native bf16)."""
+    return settings.bf16 == "on" or (settings.bf16 == "auto" and native_bf16())
+
+
 def _training_windows(
-    model: LoadedModel, articles: Sequence[dict[str, Any]], rng: random.Random
+    model: LoadedModel,
+    articles: Sequence[dict[str, Any]],
+    rng: random.Random,
+    settings: TrainingSettings,
 ) -> tuple[list[Window], dict[tuple[int, int], int]]:
     """Windows over the training articles, each article cut once at a random sentence.
 
     Without the cut an article would be packed into the same windows every epoch, so a
     sentence at a window's edge would never be seen with the context it lacks there.
+    With `length_jitter` each piece is packed to a random window length, so the model
+    learns to read sentences with more and with less context; `noise` adds extraction
+    noise to a share of the sentences.
     """
-    pieces: list[list[str]] = []
-    origins: list[tuple[int, int]] = []
+    lengths = _window_lengths(settings)
+    pieces: dict[int, list[list[str]]] = {length: [] for length in lengths}
+    origins: dict[int, list[tuple[int, int]]] = {length: [] for length in lengths}
     for index, article in enumerate(articles):
-        sentences = [article["text"][s["start"] : s["end"]] for s in article["sentences"]]
+        sentences = [
+            add_extraction_noise(article["text"][s["start"] : s["end"]], rng, settings.noise)
+            for s in article["sentences"]
+        ]
         cut = rng.randrange(len(sentences))
         for start, end in ((0, cut), (cut, len(sentences))):
             if end > start:
-                pieces.append(sentences[start:end])
-                origins.append((index, start))
-    packed = build_windows(
-        model.tokenizer, pieces, model.settings.max_length, model.settings.context
-    )
-    windows = [
-        replace(w, sentence_keys=[(origins[p][0], origins[p][1] + i) for p, i in w.sentence_keys])
-        for w in packed
-    ]
+                length = rng.choice(lengths)
+                pieces[length].append(sentences[start:end])
+                origins[length].append((index, start))
+    windows = []
+    for length in lengths:
+        packed = build_windows(model.tokenizer, pieces[length], length, model.settings.context)
+        windows.extend(
+            replace(
+                w,
+                sentence_keys=[
+                    (origins[length][p][0], origins[length][p][1] + i) for p, i in w.sentence_keys
+                ],
+            )
+            for w in packed
+        )
     labels = {
         (article_index, sentence_index): LABEL2ID[sentence["label"]]
         for article_index, article in enumerate(articles)
         for sentence_index, sentence in enumerate(article["sentences"])
     }
     return windows, labels
+
+
+def _window_lengths(settings: TrainingSettings) -> list[int]:
+    """The window lengths pieces are packed to: max_length, or halvings of it down to 64."""
+    lengths = [settings.max_length]
+    while settings.length_jitter and lengths[-1] // 2 >= 64:
+        lengths.append(lengths[-1] // 2)
+    return lengths
 
 
 def _shuffled_batches(
@@ -178,7 +232,9 @@ def save_trained(
     """Score on the test split (if given), then write the model directory with its card."""
     if test_path is not None:
         result.test = evaluate_gold(result.model, read_articles(test_path))
-    card = render_model_card(result, data_files, comparison or {})
+    board = recorded_scoreboard(data_files["train"])
+    rows = scoreboard_rows(board) if board else []
+    card = render_model_card(result, data_files, comparison or {}, rows)
     save_model(
         result.model,
         directory,

@@ -1,0 +1,165 @@
+"""Inference paths: batch independence, the torch-free int8 path, truncated sentences."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from factsep.model.backends import OnnxInt8Backend, TorchBackend
+from factsep.model.predict import INFERENCE_FILE, Article, Labeller, default_precision
+from factsep.model.windows import Window, token_batches
+
+ARTICLES = [
+    "Harbour Board Approves Terminal\n\nThe board voted 5-2 on Monday. I think it erred.\n",
+    "One short record.",
+    "Rates rose 4% in May, the bank said. Critics called the rise reckless and cruel. "
+    "Subscribe for more. The bank meets again in June; it did not comment further.",
+    "A single line without a stop",
+    "Why did the bus never get lost? It knew the route! " * 6,
+    "The council spent £1.2 million. " * 30,
+]
+
+
+@pytest.fixture(scope="module")
+def int8_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with a sharp head and its int8 encoder exported (a copy).
+
+    An untrained head gives every sentence about 1/3 per label, which would hide any
+    numerical difference; scaled, its probabilities reach 0.99 without saturating, so a
+    small change in the encoder's output shows in them.
+    """
+    from safetensors.torch import load_file, save_file
+
+    from factsep.model.directory import WEIGHTS_FILE, load_model
+    from factsep.model.quantize import export_int8
+
+    folder = tmp_path_factory.mktemp("tiny-int8") / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    weights = load_file(str(folder / WEIGHTS_FILE))
+    weights["head.weight"] = weights["head.weight"] * 10
+    save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
+    export_int8(load_model(folder), folder)
+    return folder
+
+
+# int8 runs every window alone, so its results are bit-identical; batched, this model's
+# probabilities moved by 1e-4 (a trained encoder's activations move them by up to 0.5).
+@pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-3), ("bf16", 1e-3), ("int8", 0)])
+def test_labels_do_not_depend_on_the_batch(int8_model_dir, precision, tolerance):
+    labeller = Labeller.from_directory(int8_model_dir, precision)
+    together = list(labeller.label_many(Article(str(i), t) for i, t in enumerate(ARTICLES)))
+    for index, text in enumerate(ARTICLES):
+        alone = labeller.label(text, str(index))
+        assert [s.label for s in alone.sentences] == [s.label for s in together[index].sentences]
+        np.testing.assert_allclose(
+            [s.probs for s in alone.sentences], [s.probs for s in together[index].sentences],
+            rtol=0, atol=tolerance,
+        )
+
+
+def test_int8_runs_every_window_alone_and_unpadded(int8_model_dir):
+    labeller = Labeller.from_directory(int8_model_dir, "int8")
+    items = [(text, [(0, len(text))]) for text in ARTICLES]
+    batches = [batch for _, batch in labeller.plan_batches(items)]
+    assert len(batches) == len(ARTICLES)
+    assert all(batch.attention_mask.all() for batch in batches)  # no pad token anywhere
+
+
+def test_batched_windows_share_their_padded_width():
+    windows = [Window([0] * n, [0] * n, [(i, 0)]) for i, n in enumerate([5, 14, 17, 30, 33])]
+    batches = token_batches(windows, 4096, pad_multiple=16)
+    assert [[len(w.input_ids) for w in b] for b in batches] == [[5, 14], [17, 30], [33]]
+
+
+def test_int8_head_in_numpy_matches_the_torch_head(int8_model_dir):
+    import torch
+
+    from factsep.model.directory import load_model
+
+    model = load_model(int8_model_dir)
+    backend = OnnxInt8Backend.from_directory(int8_model_dir)
+    labeller = Labeller(model, backend)
+    items = [(text, [(0, len(text))]) for text in ARTICLES]
+    for _, batch in labeller.plan_batches(items):
+        hidden = torch.from_numpy(backend.hidden_states(batch))
+        with torch.inference_mode():
+            expected = model.tagger.classify(
+                hidden, torch.from_numpy(batch.token_sentence), batch.num_sentences
+            ).numpy()
+        np.testing.assert_allclose(backend(batch), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_int8_labels_without_importing_torch_or_transformers(int8_model_dir):
+    script = (
+        "import sys\n"
+        "from factsep.model.predict import Labeller\n"
+        f"labeller = Labeller.from_directory({str(int8_model_dir)!r}, 'int8')\n"
+        "article = labeller.label('The board voted 5-2. I think it erred.')\n"
+        "print(len(article.sentences), labeller.precision,\n"
+        "      sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["2", "int8", "[]"]
+
+
+def test_int8_and_fp32_agree_on_the_tiny_model(int8_model_dir):
+    texts = [Article(str(i), t) for i, t in enumerate(ARTICLES)]
+    fp32 = list(Labeller.from_directory(int8_model_dir, "fp32").label_many(texts))
+    int8 = list(Labeller.from_directory(int8_model_dir, "int8").label_many(texts))
+    for a, b in zip(fp32, int8, strict=True):
+        assert [s.text for s in a.sentences] == [s.text for s in b.sentences]
+        np.testing.assert_allclose([s.probs for s in a.sentences],
+                                   [s.probs for s in b.sentences], atol=0.05)
+
+
+def test_a_sentence_longer_than_the_window_is_flagged_silently(tiny_model_dir, capfd):
+    labeller = Labeller.from_directory(tiny_model_dir, "fp32")  # 64-token windows
+    text = "Short one. " + "the council said that it was " * 40 + "done. Another short one."
+    article = labeller.label(text)
+    assert [s.truncated for s in article.sentences] == [False, True, False]
+    assert "longer than the specified maximum" not in capfd.readouterr().err
+
+
+def test_short_records_share_batches_across_articles(tiny_model_dir):
+    calls = []
+
+    class Spy(TorchBackend):
+        def __call__(self, batch):
+            calls.append({key[0] for key in batch.sentence_keys})
+            return super().__call__(batch)
+
+    labeller = Labeller.from_directory(tiny_model_dir, "fp32")
+    labeller.backend = Spy(labeller.model.tagger)
+    records = [Article(str(i), f"Record number {i} is short.") for i in range(200)]
+    assert len(list(labeller.label_many(records))) == 200
+    assert len(calls) < 10 and max(len(articles) for articles in calls) > 50
+
+
+def test_auto_takes_int8_where_bf16_is_not_native(int8_model_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    shutil.copytree(int8_model_dir, folder)
+    record = {"default_precision": "bf16", "max_macro_f1_loss": 0.005,
+              "checks": [{"precision": "fp32", "macro_f1": 0.90},
+                         {"precision": "bf16", "macro_f1": 0.90},
+                         {"precision": "int8", "macro_f1": 0.897}]}
+    (folder / INFERENCE_FILE).write_text(json.dumps(record))
+    monkeypatch.setattr("factsep.model.predict.native_bf16", lambda: True)
+    assert default_precision(folder) == "bf16"
+    monkeypatch.setattr("factsep.model.predict.native_bf16", lambda: False)
+    assert default_precision(folder) == "int8"
+    record["checks"][2]["macro_f1"] = 0.89  # int8 one point below fp32: the safe path
+    (folder / INFERENCE_FILE).write_text(json.dumps(record))
+    assert default_precision(folder) == "fp32"
+
+
+def test_window_length_is_an_inference_setting(int8_model_dir, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(int8_model_dir, folder)
+    assert Labeller.from_directory(folder, "fp32").window_tokens == 64  # the training length
+    (folder / INFERENCE_FILE).write_text(json.dumps({"window_tokens": 32}))
+    assert Labeller.from_directory(folder, "int8").window_tokens == 32
+    assert Labeller.from_directory(folder, "int8", window_tokens=48).window_tokens == 48

@@ -1,0 +1,96 @@
+"""The page at / in a real headless browser: paste an article, read the highlighted result."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from factsep.model.labels import LABELS
+from factsep.model.predict import LabelledArticle, Labeller
+from factsep.scripts.serve import ServiceOptions, create_app, serving_in_background
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Debian's chromium and chromium-driver are not installed (scripts/test.sh installs "
+    "them as root: apt-get install -y chromium chromium-driver)",
+)
+ARTICLE = (
+    "Night Buses Return 🚌\n\n"
+    "The council voted 9-4 on Tuesday. <img src=x onerror=\"document.title='pwned'\"> was "
+    "typed by a reader. I believe this is overdue.\n\n"
+    "Why did the bus driver smile? Share this story."
+)
+
+
+class RotatingLabeller(Labeller):
+    """The real model's sentences and scores, labels rotated so all three appear."""
+
+    def label_many(self, articles, chunk_size=64):
+        for article in super().label_many(articles, chunk_size):
+            sentences = tuple(
+                type(s)(s.start, s.end, s.text, LABELS[i % 3], s.score, s.probs)
+                for i, s in enumerate(article.sentences)
+            )
+            yield LabelledArticle(article.doc_id, article.text, sentences)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="factsep-chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_paste_an_article_and_read_the_highlighted_sentences(browser, tiny_model_dir: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = Labeller.from_directory(tiny_model_dir, "fp32")
+    labeller = RotatingLabeller(base.model, base.backend, base.batch_tokens)
+    expected = labeller.label(ARTICLE).sentences
+    assert {s.label for s in expected} == set(LABELS)
+    app = create_app(labeller, tiny_model_dir, ServiceOptions())
+    with serving_in_background(app) as url:
+        browser.get(url + "/")
+        browser.find_element(By.ID, "article").send_keys(ARTICLE)
+        browser.find_element(By.ID, "label-button").click()
+        wait = WebDriverWait(browser, 60)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#result span.sentence"))
+        spans = browser.find_elements(By.CSS_SELECTOR, "#result span.sentence")
+        assert [s.text for s in spans] == [s.text for s in expected]
+        assert [s.get_attribute("data-label") for s in spans] == [s.label for s in expected]
+        assert [s.get_attribute("title") for s in spans] == [
+            f"{s.label} {s.score:.2f}" for s in expected
+        ]
+        result = browser.find_element(By.ID, "result")
+        assert result.get_property("textContent") == ARTICLE  # every character, as text
+        assert result.find_elements(By.TAG_NAME, "img") == []
+        assert browser.title != "pwned"
+        shares = browser.find_element(By.ID, "shares").text
+        for label in LABELS:
+            share = sum(s.label == label for s in expected) / len(expected)
+            assert f"{label} {round(100 * share)}%" in shares
+        assert "sentences labelled (fp32)" in browser.find_element(By.ID, "status").text
+
+        browser.find_element(By.ID, "facts-only").click()
+        facts = browser.find_elements(By.CSS_SELECTOR, "#result span.sentence")
+        assert [s.text for s in facts] == [s.text for s in expected if s.label == "fact"]
+        shown = browser.find_element(By.ID, "result").text
+        assert not [s.text for s in expected if s.label != "fact" and s.text in shown]
