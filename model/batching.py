@@ -27,9 +27,7 @@ from .predict import Article, LabelledArticle
 class ArticleLabeller(Protocol):
     """What the worker needs from `Labeller`."""
 
-    def label_many(
-        self, articles: Iterable[Article], chunk_size: int = 64
-    ) -> Iterator[LabelledArticle]: ...
+    def label_many(self, articles: Iterable[Article]) -> Iterator[LabelledArticle]: ...
 
 
 class QueueFull(RuntimeError):
@@ -130,7 +128,8 @@ class BatchingWorker:
         articles = [article for job in live for article in job.articles]
         self.batches += 1
         try:
-            results = list(self.labeller.label_many(articles, chunk_size=self.max_batch_articles))
+            # label_many batches by tokens across these articles (memory stays bounded)
+            results = list(self.labeller.label_many(articles))
             if len(results) != len(articles):
                 raise RuntimeError(f"labelled {len(results)} of {len(articles)} articles")
         except Exception as error:  # hand the failure to every caller; the worker goes on

@@ -23,7 +23,7 @@ class RecordingLabeller:
             self.release.set()
 
     def label_many(
-        self, articles: Iterable[Article], chunk_size: int = 64
+        self, articles: Iterable[Article], chunk_tokens: int | None = None
     ) -> Iterator[LabelledArticle]:
         articles = list(articles)
         self.calls.append([a.text for a in articles])
@@ -106,13 +106,14 @@ def test_stop_fails_the_requests_still_queued():
         worker.submit([Article("c", "late")])
 
 
-def test_large_requests_are_labelled_in_capped_chunks():
-    seen_chunk_sizes = []
+def test_large_requests_are_labelled_in_one_call_in_order():
+    seen_counts = []
 
     class ChunkRecorder(RecordingLabeller):
-        def label_many(self, articles, chunk_size=64):
-            seen_chunk_sizes.append(chunk_size)
-            return super().label_many(articles, chunk_size)
+        def label_many(self, articles, chunk_tokens=None):
+            articles = list(articles)
+            seen_counts.append(len(articles))
+            return super().label_many(articles, chunk_tokens)
 
     worker = BatchingWorker(ChunkRecorder(), max_batch_articles=4).start()
     try:
@@ -120,4 +121,4 @@ def test_large_requests_are_labelled_in_capped_chunks():
     finally:
         worker.stop(10)
     assert [a.text for a in result] == [f"T{i}" for i in range(10)]
-    assert seen_chunk_sizes == [4]
+    assert seen_counts == [10]

@@ -65,7 +65,7 @@ def test_label_page_rows_index_the_recorded_extracted_text(label):
     assert code == 0
     text = rows[0]["article_text"]
     assert text == article_from_html(NEWS)
-    assert {r["doc_id"] for r in rows} == {"night-buses"}
+    assert {r["doc_id"] for r in rows} == {"night-buses.html"}
     assert all(text[r["start"] : r["end"]] == r["text"] for r in rows)
     assert "article_text" not in rows[1]
 
@@ -77,7 +77,7 @@ def test_directory_pages_are_read_and_a_page_without_article_is_skipped(label, t
     (tmp_path / "notes.txt").write_text("A plain text article. It has two sentences.\n")
     code, rows, err = label(str(tmp_path))
     assert code == 0
-    assert {r["doc_id"] for r in rows} == {"story", "notes"}
+    assert {r["doc_id"] for r in rows} == {"sub/story.HTM", "notes.txt"}
     assert f"error: {tmp_path / 'index.html'}: no article found in the page" in err
     assert "1 input(s) skipped" in err
 

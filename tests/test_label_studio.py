@@ -75,10 +75,10 @@ def import_export(export, tmp_path, capsys, *extra):
 def test_export_writes_one_task_per_article_with_scored_regions(labelled, tmp_path, capsys):
     tasks, tasks_file = export_tasks(labelled, tmp_path, capsys)
     grouped = rows_by_doc(labelled)
-    assert [t["data"]["doc_id"] for t in tasks] == ["fair", "port"]
+    assert [t["data"]["doc_id"] for t in tasks] == ["fair.txt", "port.txt"]
     for task in tasks:
         rows = grouped[task["data"]["doc_id"]]
-        assert task["data"]["text"] == ARTICLES[task["data"]["doc_id"]]
+        assert task["data"]["text"] == ARTICLES[task["data"]["doc_id"].removesuffix(".txt")]
         prediction = task["predictions"][0]
         assert prediction["score"] == min(r["score"] for r in rows)
         assert len(prediction["result"]) == len(rows)
@@ -102,8 +102,9 @@ def test_export_then_import_gives_back_the_same_labels(labelled, tmp_path, capsy
     assert "imported 2 articles" in err
     grouped = rows_by_doc(labelled)
     for doc_id, rows in grouped.items():
-        article = parse_article_file(articles / f"{doc_id}.txt")
-        assert article["id"] == doc_id
+        article_id = doc_id.removesuffix(".txt")  # the import drops the file suffix
+        article = parse_article_file(articles / f"{article_id}.txt")
+        assert article["id"] == article_id
         assert [s["label"] for s in article["sentences"]] == [r["label"] for r in rows]
         texts = [article["text"][s["start"]:s["end"]] for s in article["sentences"]]
         assert texts == [r["text"] for r in rows]
@@ -129,7 +130,7 @@ def test_a_relabelled_sentence_imports_the_change(labelled, tmp_path, capsys):
     region["value"]["labels"] = [new]
     code, articles, _ = import_export(export, tmp_path, capsys)
     assert code == 0
-    expected = [r["label"] for r in rows_by_doc(labelled)["port"]]
+    expected = [r["label"] for r in rows_by_doc(labelled)["port.txt"]]
     expected[2] = new
     got = [s["label"] for s in parse_article_file(articles / "port.txt")["sentences"]]
     assert got == expected

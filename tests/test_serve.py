@@ -38,12 +38,12 @@ class GatedLabeller(Labeller):
         self.release = threading.Event()
         self.batches: list[tuple[str, list[str]]] = []
 
-    def label_many(self, articles, chunk_size=64):
+    def label_many(self, articles, chunk_tokens=None):
         articles = list(articles)
         self.batches.append((threading.current_thread().name, [a.doc_id for a in articles]))
         self.entered.set()
         assert self.release.wait(30)
-        return super().label_many(articles, chunk_size)
+        return super().label_many(articles, chunk_tokens)
 
 
 @pytest.fixture

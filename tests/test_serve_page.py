@@ -29,8 +29,8 @@ ARTICLE = (
 class RotatingLabeller(Labeller):
     """The real model's sentences and scores, labels rotated so all three appear."""
 
-    def label_many(self, articles, chunk_size=64):
-        for article in super().label_many(articles, chunk_size):
+    def label_many(self, articles, chunk_tokens=None):
+        for article in super().label_many(articles, chunk_tokens):
             sentences = tuple(
                 type(s)(s.start, s.end, s.text, LABELS[i % 3], s.score, s.probs)
                 for i, s in enumerate(article.sentences)

@@ -48,7 +48,7 @@ def test_cli_lists_n_sentences_with_their_margins(tiny_model_dir, tmp_path, caps
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 4
-    assert {r["doc_id"] for r in rows} == {"one", "two"}
+    assert {r["doc_id"] for r in rows} == {"one.txt", "two.txt"}
     assert [r["margin"] for r in rows] == sorted(r["margin"] for r in rows)
     for r in rows:
         top, second = sorted(r["probs"].values(), reverse=True)[:2]

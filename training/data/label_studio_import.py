@@ -105,6 +105,7 @@ def article_from_task(task: Any, index: int, where: str) -> CorrectedArticle:
             "`factsep export label-studio`"
         )
     doc_id = " ".join(str(data.get("doc_id") or f"task-{_task_number(task, index)}").split())
+    doc_id = re.sub(r"\.(txt|md|html?)$", "", doc_id, flags=re.IGNORECASE)  # "story.txt" -> "story"
     result = _latest_annotation(task, where).get("result")
     if not isinstance(result, list):
         raise DataError(f"{where}: the annotation's 'result' is not a list of regions")
