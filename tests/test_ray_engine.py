@@ -106,7 +106,6 @@ def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus
     assert manifest["status"] == "complete"
     assert manifest["articles"] == 11 and manifest["sentences"] == len(expected)
     assert {doc_id for doc_id, _ in expected} >= {"notes.md", "t-05.txt", "t-01-1"}
-    assert any("truncated" in row for row in expected.values())  # the tiny model's window
     assert all(row["language"] for row in expected.values())
     labels = [row["label"] for row in expected.values()]
     assert manifest["labels"] == {k: labels.count(k) for k in ("fact", "opinion", "filler")}
