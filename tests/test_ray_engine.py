@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import ray
 
+from factsep.model.inputs import InputProblem, read_inputs
 from factsep.model.job import as_written
 from factsep.model.outputs import article_rows
 from factsep.model.predict import Labeller
@@ -132,11 +133,12 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
     )
 
     assert summary.articles == 11
-    assert messages == [f"error: {feed}:3: malformed JSON (Expecting value at column 26)"]
+    # The problem the local reader reports for that line, word for word.
+    local = [p for p in read_inputs([str(corpus)]) if isinstance(p, InputProblem)]
+    assert [p.where for p in local] == [f"{feed}:3"]
+    assert messages == [f"error: {local[0]}"]
     manifest = json.loads((out / MANIFEST_FILE).read_text())
-    assert manifest["problems"] == [
-        {"where": f"{feed}:3", "message": "malformed JSON (Expecting value at column 26)"}
-    ]
+    assert manifest["problems"] == [{"where": f"{feed}:3", "message": local[0].message}]
     assert {doc_id for doc_id, _ in read_rows(out)} == {
         "t-01-0", "t-02-0", "t-03-0", "t-04-0", "t-01-1", "t-02-1", "t-03-1", "t-04-1",
         "t-05.txt", "t-06.txt", "notes.md",
