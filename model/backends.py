@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .model_config import WEIGHTS_FILE, NotAModelError
+from .precisions import PRECISIONS  # noqa: F401  (re-exported)
 from .windows import Batch
 
 if TYPE_CHECKING:
     from .tagger import SentenceTagger
 
-PRECISIONS = ("fp32", "bf16", "int8")
 ONNX_INT8_FILE = "encoder.int8.onnx"
 HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
 

@@ -10,9 +10,9 @@ link definitions and rules are blanked entirely.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .predict import Article, LabelledArticle, LabelledSentence
+from .predict import Article, LabelledArticle
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)[^\n]*\n(?:.*?\n)?? {0,3}\1[^\n]*$", re.M | re.S)
 _LINE_PREFIX = re.compile(
@@ -76,10 +76,7 @@ def restore_original(labelled: LabelledArticle, original: str) -> LabelledArticl
     sentence's text the original's characters that are not markup."""
     plain = labelled.text
     sentences = tuple(
-        LabelledSentence(
-            s.start, s.end, _readable(plain, original, s.start, s.end), s.label, s.score, s.probs
-        )
-        for s in labelled.sentences
+        replace(s, text=_readable(plain, original, s.start, s.end)) for s in labelled.sentences
     )
     return LabelledArticle(labelled.doc_id, original, sentences)
 

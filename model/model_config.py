@@ -15,6 +15,7 @@ from .labels import LABELS
 
 WEIGHTS_FILE = "model.safetensors"
 FORMAT_VERSION = 1
+CONTEXT_MODES = ("window", "sentence")  # how sentences are packed into encoder windows
 MAX_WINDOW_TOKENS = 512  # the position embeddings of BERT-style encoders
 
 

@@ -19,10 +19,12 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .labels import LABELS
-from .predict import LabelledArticle
+
+if TYPE_CHECKING:  # annotations only: the CLI lists FORMATS without loading numpy
+    from .predict import LabelledArticle
 
 FORMATS = ("jsonl", "csv", "html", "text", "table")
 COLOURS = {"fact": "#cfe8ff", "opinion": "#ffe0b3", "filler": "#e6e6e6"}

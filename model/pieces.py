@@ -11,7 +11,7 @@ When a run is interrupted inside such an article, the sentences labelled so far 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .predict import Article, LabelledArticle, LabelledSentence, Labeller
 
@@ -81,8 +81,7 @@ def label_in_groups(
 def _shifted(sentence: LabelledSentence, offset: int) -> LabelledSentence:
     if offset == 0:
         return sentence
-    return LabelledSentence(sentence.start + offset, sentence.end + offset, sentence.text,
-                            sentence.label, sentence.score, sentence.probs)
+    return replace(sentence, start=sentence.start + offset, end=sentence.end + offset)
 
 
 def _pieces(articles: Iterable[Article]) -> Iterator[_Piece]:

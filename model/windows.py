@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from .model_config import CONTEXT_MODES
 from .tokenizer import WindowTokenizer, as_window_tokenizer
 
-CONTEXT_MODES = ("window", "sentence")
 INFERENCE_PAD_MULTIPLE = 16
 
 

@@ -313,7 +313,7 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.serve:
-        from factsep.model.backends import PRECISIONS
+        from factsep.model.precisions import PRECISIONS
         from factsep.training.serve_load import run_serve_load
 
         run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
@@ -381,8 +381,8 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from factsep.model.backends import PRECISIONS
     from factsep.model.outputs import FORMATS
+    from factsep.model.precisions import PRECISIONS
 
     parser = argparse.ArgumentParser(
         prog="factsep",

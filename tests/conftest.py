@@ -73,3 +73,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path) ->
     folder = tmp_path_factory.mktemp("tiny-model") / "model"
     save_model(new_model(str(tiny_base), TaggerSettings(max_length=64)), folder, {})
     return folder
+
+
+@pytest.fixture
+def run(tiny_model_dir, capsys):
+    """`factsep label` on the tiny model (fp32): returns (exit code, stdout, stderr)."""
+    from factsep.scripts.cli import main
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(["label", "--model", str(tiny_model_dir), "--precision", "fp32", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

@@ -13,19 +13,9 @@ import stat
 import pytest
 
 from factsep.model import inputs
-from factsep.scripts.cli import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_USAGE, main
+from factsep.scripts.cli import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_USAGE
 
 ARTICLE = "Port Strike Ends\n\nDock workers voted to return on Monday. I think it is good news.\n"
-
-
-@pytest.fixture
-def run(tiny_model_dir, capsys):
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(["label", "--model", str(tiny_model_dir), "--precision", "fp32", *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
 
 
 def rows(text: str) -> list[dict]:

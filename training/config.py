@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from factsep.model.windows import CONTEXT_MODES
+from factsep.model.model_config import CONTEXT_MODES
 
 BF16_CHOICES = ("auto", "on", "off")
 _TYPES: dict[str, type | tuple[type, ...]] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from factsep.model.directory import NotAModelError, read_model_config
 from factsep.model.job import Log
-from factsep.model.windows import CONTEXT_MODES
+from factsep.model.model_config import CONTEXT_MODES
 
 from .config import TrainingSettings
 from .context_record import COMPARISON_FILE, recorded_comparison, write_comparison
