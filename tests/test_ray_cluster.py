@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -23,8 +27,16 @@ from factsep.model.outputs import article_rows
 from factsep.model.predict import Labeller
 from factsep.model.shard_output import MANIFEST_FILE
 
-RAY = str(Path(sys.executable).with_name("ray"))
-START_TIMEOUT_S = 180
+RAY = Path(sys.executable).with_name("ray")
+# Bounds on waiting for a node, not timed assertions: on a loaded machine a node can take
+# minutes to start.
+START_TIMEOUT_S = 600
+STOP_TIMEOUT_S = 60
+
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.skipif(not RAY.exists(), reason=f"the ray command-line tool is missing ({RAY})"),
+]
 
 
 def free_port() -> int:
@@ -34,63 +46,101 @@ def free_port() -> int:
 
 
 def start_node(args: list[str], temp_dir: Path) -> subprocess.Popen:
-    """`ray start --block ...`: stays in the foreground; stopping it stops its node."""
+    """`ray start --block ...` in a session of its own: stopping that session stops the node."""
     common = [
         "--block", "--node-ip-address", "127.0.0.1", "--temp-dir", str(temp_dir),
         "--object-store-memory", str(80 * 2**20), "--disable-usage-stats",
+        # Its own port, not the default 52365 that another node on this machine may hold.
+        "--dashboard-agent-listen-port", str(free_port()),
     ]
     process = subprocess.Popen(
-        [RAY, "start", *args, *common], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [str(RAY), "start", *args, *common], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    # A reader thread drains `ray start`'s output for the node's whole life (a full pipe
+    # would block it) and hands each line over.
+    threading.Thread(target=_forward_lines, args=(process.stdout, lines), daemon=True).start()
     output = []
     deadline = time.monotonic() + START_TIMEOUT_S
-    for line in process.stdout:
-        output.append(line)
-        if "Ray runtime started" in line:
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            output.append(lines.get(timeout=1))
+        except queue.Empty:
+            continue
+        if "Ray runtime started" in output[-1]:
             return process
-        if time.monotonic() > deadline:
-            break
     stop_node(process, temp_dir)
     raise RuntimeError("ray start failed:\n" + "".join(output))
 
 
+def _forward_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
 def stop_node(process: subprocess.Popen, temp_dir: Path) -> None:
-    """Stop the node's `ray start` and, by process id, anything left from its temp dir."""
-    process.terminate()
+    """Stop what this `ray start` started, and nothing else.
+
+    Its processes are the ones in its session (`start_new_session`), its descendants and
+    the ones whose command line names the node's own `temp_dir` (a Ray worker may start a
+    session of its own). A global `ray stop` would also stop other users' Ray.
+    """
+    ours = node_processes(process.pid, temp_dir)
+    process.terminate()  # `ray start --block` stops its node's processes on SIGTERM
     try:
-        process.wait(timeout=30)
+        process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         process.kill()
-    for pid in processes_using(temp_dir):
+        process.wait()
+    for pid in ours | node_processes(process.pid, temp_dir):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
 
-def processes_using(temp_dir: Path) -> list[int]:
-    """Processes whose command line names `temp_dir` (only this test's Ray processes do)."""
-    found = []
+def node_processes(root: int, temp_dir: Path) -> set[int]:
+    """Live processes in `root`'s session, below `root`, or naming `temp_dir` (not this one)."""
+    parents: dict[int, int] = {}
+    found: set[int] = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
+        pid = int(entry.name)
         try:
+            stat = (entry / "stat").read_text()
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if str(temp_dir) in command:
-            found.append(int(entry.name))
+        # Fields after the command name in parentheses: state, ppid, pgrp, session, ...
+        _state, parent, _group, session = stat.rsplit(")", 1)[1].split()[:4]
+        parents[pid] = int(parent)
+        if int(session) == root or str(temp_dir) in command:
+            found.add(pid)
+    for pid in parents:
+        ancestor = parents[pid]
+        while ancestor > 1 and ancestor != root:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == root:
+            found.add(pid)
+    found.discard(root)  # `process` itself is waited for, not killed by id
     return found
 
 
 @pytest.fixture
-def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def two_nodes() -> Iterator[str]:
     """A head node with no CPUs and a worker node with one, both on 127.0.0.1."""
     port = free_port()
-    # Short temp dirs: Ray's socket paths must stay under the 107-character limit.
-    head_dir = Path(tmp_path_factory.mktemp("rh"))
-    worker_dir = Path(tmp_path_factory.mktemp("rw"))
+    # Short temp dirs of this test's own (Ray's socket paths must stay under 107 characters).
+    with (
+        tempfile.TemporaryDirectory(prefix="rh", ignore_cleanup_errors=True) as head_name,
+        tempfile.TemporaryDirectory(prefix="rw", ignore_cleanup_errors=True) as worker_name,
+    ):
+        yield from _nodes(port, Path(head_name), Path(worker_name))
+
+
+def _nodes(port: int, head_dir: Path, worker_dir: Path) -> Iterator[str]:
     head = start_node(
         ["--head", "--port", str(port), "--num-cpus", "0", "--include-dashboard", "false",
          "--ray-client-server-port", str(free_port())],

@@ -19,13 +19,15 @@ from factsep.model.ray_labelling import LabelBatch, label_dataset, local_row
 from factsep.model.shard_output import MANIFEST_FILE
 from factsep.scripts.cli import main
 
+pytestmark = pytest.mark.ray
+
 
 @pytest.fixture(scope="module")
 def local_ray():
     """One small local Ray instance (2 CPUs, 80 MB object store) for the whole module."""
     ray.init(
         address="local", num_cpus=2, object_store_memory=80 * 2**20,
-        include_dashboard=False, logging_level=logging.WARNING,
+        include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
     )
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield
