@@ -142,8 +142,7 @@ def two_nodes() -> Iterator[str]:
 
 def _nodes(port: int, head_dir: Path, worker_dir: Path) -> Iterator[str]:
     head = start_node(
-        ["--head", "--port", str(port), "--num-cpus", "0", "--include-dashboard", "false",
-         "--ray-client-server-port", str(free_port())],
+        ["--head", "--port", str(port), "--num-cpus", "0", "--include-dashboard", "false"],
         head_dir,
     )
     worker = None
