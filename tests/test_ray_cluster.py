@@ -31,6 +31,9 @@ RAY = Path(sys.executable).with_name("ray")
 # Bounds on waiting for a node, not timed assertions: on a loaded machine a node can take
 # minutes to start.
 START_TIMEOUT_S = 600
+# Every process of the test cluster, the driver included, runs without token authentication:
+# Ray turns it on by itself where ~/.ray/auth_token exists, and then not on every node alike.
+RAY_ENV = {**os.environ, "RAY_AUTH_MODE": "disabled"}
 STOP_TIMEOUT_S = 60
 
 pytestmark = [
@@ -55,7 +58,7 @@ def start_node(args: list[str], temp_dir: Path) -> subprocess.Popen:
     ]
     process = subprocess.Popen(
         [str(RAY), "start", *args, *common], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
+        text=True, start_new_session=True, env=RAY_ENV,
     )
     lines: queue.Queue[str] = queue.Queue()
     # A reader thread drains `ray start`'s output for the node's whole life (a full pipe
@@ -165,7 +168,7 @@ def test_label_on_two_nodes(two_nodes, tiny_model_dir, fixture_articles, tmp_pat
         [sys.executable, "-m", "factsep.scripts.cli", "label", str(corpus), "-o", str(out),
          "--engine", "ray", "--address", two_nodes, "--workers", "1",
          "--model", str(tiny_model_dir), "--precision", "fp32"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=600, env=RAY_ENV,
     )
     assert finished.returncode == 0, finished.stderr
 
