@@ -77,27 +77,50 @@ def test_agreement_pairs_split_merged_and_identical_sentences_by_true_label():
 
 
 def _page(title: str, paragraphs: list[str], caption: str) -> str:
-    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    first, *rest = (f"  <p>{p}</p>" for p in paragraphs)
     return f"""<!DOCTYPE html>
 <!-- Written for factsep's tests: an invented news page. -->
-<html lang="en"><head><meta charset="utf-8"><title>{title} | The Hill Courier</title></head>
-<body><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/jobs">Jobs board</a></nav>
-<article><h1>{title}</h1>
-<div class="share"><a href="#">Share on Facebook</a> <a href="#">Email this story</a></div>
-{body}
-<figure><img src="a.jpg" alt=""><figcaption>{caption}</figcaption></figure></article>
-<footer><p>Copyright 2025 The Hill Courier.</p></footer></body></html>"""
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title} | The Hill Courier</title>
+<script>function track() {{ console.log("pixel"); }}</script>
+</head>
+<body>
+<header>
+  <nav class="nav"><ul>
+    <li><a href="/">Home</a></li><li><a href="/news">News</a></li><li><a href="/jobs">Jobs</a></li>
+  </ul></nav>
+</header>
+<main>
+<article>
+  <h1>{title}</h1>
+  <div class="share social-share"><a href="#">Share on Facebook</a> <a href="#">Email this</a></div>
+{first}
+  <figure><img src="photo.jpg" alt="A photo"><figcaption>{caption}</figcaption></figure>
+{chr(10).join(rest)}
+</article>
+</main>
+<footer><p>© 2025 The Hill Courier. All rights reserved.</p></footer>
+</body>
+</html>"""
 
 
 LIBRARY = [
-    "The town library will open on Sundays from March, the council said on Monday.",
-    "The change costs forty thousand pounds a year and adds six hours a week.",
-    "It is the best news readers in this town have had for a long time.",
+    "The town library will open on Sundays from March, the council said on Monday, after a "
+    "petition signed by more than three thousand residents.",
+    "The change costs forty thousand pounds a year and adds six opening hours a week, paid "
+    "for from the leisure budget rather than by new charges.",
+    "It is the best news that readers in this town have had for a long time, and the council "
+    "deserves credit for listening to them.",
 ]
 FERRY = [
-    "The harbour ferry carried a record number of passengers last summer.",
-    "Operators counted more than two hundred thousand trips between June and August.",
-    "Fares will rise by ten pence in April to pay for a second boat.",
+    "The harbour ferry carried a record number of passengers last summer, according to "
+    "figures published by its operator on Thursday.",
+    "Operators counted more than two hundred thousand trips between June and August, a rise "
+    "of a fifth on the year before.",
+    "Fares will rise by ten pence in April to pay for a second boat, which is due to enter "
+    "service before the summer timetable starts.",
 ]
 FERRY_CAPTION = "The ferry leaves the north pier at dawn."
 
@@ -130,6 +153,9 @@ def test_extraction_only_without_a_model(benchmark):
     assert results["page_sentences"] == 8  # title and three sentences, twice
     assert results["extra_share"] == pytest.approx(2 / 8)
     assert "same_label_share" not in results
+    first_two = run(*benchmark, model=None, limit=2)  # ferry and library, by id
+    assert (first_two["pages"], first_two["true_sentences"]) == (2, 7)
+    assert first_two["recovered_share"] == pytest.approx(6 / 7)
 
 
 def test_labels_of_pages_and_true_texts_are_compared(benchmark, tiny_model_dir):
@@ -180,3 +206,6 @@ def test_missing_benchmark_files_are_one_line_errors(benchmark, tmp_path, capsys
     (pages / "ferry.html").unlink()
     assert main(["--pages", str(pages), "--truth", str(truth)]) == 2
     assert capsys.readouterr().err == f"error: {pages}: no page ferry.html(.gz)\n"
+    with pytest.raises(SystemExit):
+        main(["--pages", str(pages), "--truth", str(truth), "--limit", "0"])
+    assert "--limit: must be at least 1, not 0" in capsys.readouterr().err
