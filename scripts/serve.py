@@ -27,6 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -268,7 +269,9 @@ def create_app(labeller: Labeller, model_dir: Path, options: ServiceOptions) -> 
         finally:
             await asyncio.to_thread(worker.stop, 60.0)
 
-    app = FastAPI(
+    # FastAPIOffline: a FastAPI app whose /docs and /redoc load Swagger UI and ReDoc from the
+    # package (under /static-offline-docs), not from a CDN, so they work offline.
+    app = FastAPIOffline(
         title="factsep",
         summary="Label each sentence of a news article as fact, opinion or filler.",
         version="1",

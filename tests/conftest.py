@@ -86,3 +86,12 @@ def run(tiny_model_dir, capsys):
         return code, out, err
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def _baseline_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """`factsep evaluate` caches fitted baselines; tests keep that cache out of the home folder."""
+    import factsep.training.evaluate as evaluate
+
+    cache = tmp_path_factory.getbasetemp() / "baseline-cache"
+    monkeypatch.setattr(evaluate, "baseline_cache_dir", lambda: cache)

@@ -94,3 +94,20 @@ def test_paste_an_article_and_read_the_highlighted_sentences(browser, tiny_model
         assert [s.text for s in facts] == [s.text for s in expected if s.label == "fact"]
         shown = browser.find_element(By.ID, "result").text
         assert not [s.text for s in expected if s.label != "fact" and s.text in shown]
+
+
+@pytest.mark.parametrize(("page", "operation"), [
+    ("/docs", "#swagger-ui .opblock-summary-path"),
+    ("/redoc", "redoc [data-section-id^='operation/']"),
+])
+def test_the_api_docs_render_without_network(browser, tiny_model_dir: Path, page, operation):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    labeller = Labeller.from_directory(tiny_model_dir, "fp32")
+    with serving_in_background(create_app(labeller, tiny_model_dir, ServiceOptions())) as url:
+        browser.get(url + page)
+        WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, operation))
+        rendered = browser.find_element(By.TAG_NAME, "body").get_property("textContent")
+        rendered = rendered.replace("\u200b", "")  # Swagger UI breaks paths with these
+        assert "/v1/label" in rendered

@@ -29,7 +29,7 @@ class TrainingSettings:
     )
     context: str = _setting("window", "window: classify sentences in context; sentence: alone")
     max_length: int = _setting(256, "tokens per encoder window")
-    epochs: int = _setting(4, "passes over the training articles")
+    epochs: int = _setting(6, "passes over the training articles")
     learning_rate: float = _setting(8e-5, "peak AdamW learning rate")
     weight_decay: float = _setting(0.01, "AdamW weight decay")
     warmup_ratio: float = _setting(0.1, "share of steps with a linear warm-up")

@@ -24,11 +24,12 @@ from factsep.model.job import Log
 from factsep.model.labels import LABELS
 from factsep.model.predict import Article, Labeller
 
+from .baseline_cache import cached_baselines
 from .baselines import MajorityBaseline, TfidfBaseline
 from .dataset import DataError, read_articles, read_labelled
 from .metrics import boundary_scores, majority_labels, present_labels, summarise
 from .model_card import file_sha256
-from .paths import split_path
+from .paths import baseline_cache_dir, split_path
 from .report import REPORT_FILES, SystemResult, per_label_table, write_reports
 from .scoring import ScoredSentence
 
@@ -231,8 +232,13 @@ def run_evaluation(
     log: Log = print,
     baseline_train: Path | None = None,
     checkthat_subj: str = "opinion",
+    baseline_cache: Path | None = None,
 ) -> dict[str, float | str]:
-    """Score the model, the compared models and the baselines; write and print the report."""
+    """Score the model, the compared models and the baselines; write and print the report.
+
+    The baselines are fitted once per training file and kept in `baseline_cache` (default:
+    `baseline_cache_dir()`).
+    """
     check_report_folder(out_dir, force)
     gold = load_gold(data, data_format)
     mapping = LabelMapping.for_gold(gold, checkthat_subj)
@@ -250,7 +256,8 @@ def run_evaluation(
         metrics = summarise(sentences, gold.labels, n_resamples)
         systems.append(SystemResult(f"{name} ({labeller.precision})", sentences, metrics))
     baseline_train = baseline_train or split_path("train")
-    systems += _baselines(gold, baseline_train, n_resamples, mapping)
+    cache = baseline_cache or baseline_cache_dir()
+    systems += _baselines(gold, baseline_train, n_resamples, mapping, cache)
     primary = systems[0].sentences
     averaged = present_labels([s.gold for s in primary], [s.pred for s in primary], gold.labels)
     notes = [
@@ -281,14 +288,20 @@ def check_report_folder(out_dir: Path, force: bool) -> None:
         )
 
 
-def _baselines(
-    gold: GoldSet, train_path: Path, n_resamples: int, mapping: LabelMapping
-) -> list[SystemResult]:
+def _fit_baselines(train_path: Path) -> tuple[MajorityBaseline, TfidfBaseline]:
     train = read_articles(train_path)
     texts = [a["text"][s["start"] : s["end"]] for a in train for s in a["sentences"]]
     labels = [s["label"] for a in train for s in a["sentences"]]
+    return MajorityBaseline(labels), TfidfBaseline(texts, labels)
+
+
+def _baselines(
+    gold: GoldSet, train_path: Path, n_resamples: int, mapping: LabelMapping, cache_dir: Path
+) -> list[SystemResult]:
+    if not Path(train_path).is_file():
+        raise DataError(f"{train_path}: no such file (the baselines' training data)")
     results = []
-    for baseline in (MajorityBaseline(labels), TfidfBaseline(texts, labels)):
+    for baseline in cached_baselines(train_path, lambda: _fit_baselines(train_path), cache_dir):
         sentences = score_baseline(baseline, gold, mapping)
         metrics = summarise(sentences, gold.labels, n_resamples)
         results.append(SystemResult(baseline.name, sentences, metrics))

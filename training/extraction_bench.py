@@ -4,11 +4,14 @@ Reads a benchmark laid out like scrapinghub/article-extraction-benchmark (a fold
 `<id>.html` or `<id>.html.gz` and a `ground-truth.json` mapping each id to its
 `articleBody`), extracts each page the way `factsep label page.html` does, and reports:
 
-- recovered: the share of the true article's sentences (factsep's segmentation, whitespace
-  normalised) found in the extracted text;
-- same label: of the true sentences that are also a sentence of the page's labelling, the
-  share that gets the same label from the page as from the true text;
-- extra: the share of the page's sentences that are not in the true text (furniture kept).
+- recovered: the share of the true article's sentences (factsep's segmentation) found in
+  the extracted text (see `sentence_match`: whitespace normalised, first occurrence);
+- extra: the share of the extracted text's sentences not found in the true text (kept
+  furniture, and the title, which `articleBody` leaves out);
+- with `--model DIR`, same label: each page's text and its true text are labelled by
+  `Labeller.label_many` (the path `factsep label` takes), every recovered true sentence is
+  paired with the page sentence that holds most of it, and the share of pairs with the
+  same label is reported overall and per label of the true text's labelling.
 
 Run: python -m factsep.training.extraction_bench --pages DIR --truth ground-truth.json
 """
@@ -18,61 +21,65 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from factsep.model.model_config import NotAModelError
+from factsep.model.outputs import AtomicOutput, OutputError, check_replaceable
 from factsep.model.pages import NoArticleError, article_from_html
-from factsep.model.predict import Article, LabelledArticle, Labeller
+from factsep.model.precisions import PRECISIONS
+from factsep.model.predict import Article, Labeller
 from factsep.model.segment import segment
 
+from .sentence_match import LabelAgreement, find_sentences
 
-def _normal(text: str) -> str:
-    return " ".join(text.split())
+
+class BenchmarkError(ValueError):
+    """The benchmark's files are missing or not in the expected form."""
+
+
+def read_truth(truth_file: Path) -> dict[str, str]:
+    """Page id -> true article text, from a `ground-truth.json`."""
+    try:
+        rows = json.loads(truth_file.read_text(encoding="utf-8"))
+        return {page_id: row["articleBody"] for page_id, row in rows.items()}
+    except OSError as error:
+        raise BenchmarkError(f"{truth_file}: cannot read ({error.strerror})") from None
+    except (ValueError, AttributeError, KeyError, TypeError) as error:
+        raise BenchmarkError(
+            f"{truth_file}: not a ground truth file (an object of page ids, each with an "
+            f"articleBody): {error!r}"
+        ) from None
 
 
 def read_page(pages: Path, page_id: str) -> bytes:
+    """The HTML of page `page_id`, from `<id>.html` or `<id>.html.gz` in `pages`."""
     for name in (f"{page_id}.html", f"{page_id}.html.gz"):
         path = pages / name
         if path.is_file():
             raw = path.read_bytes()
             return gzip.decompress(raw) if name.endswith(".gz") else raw
-    raise FileNotFoundError(f"{pages}: no page {page_id}.html(.gz)")
+    raise BenchmarkError(f"{pages}: no page {page_id}.html(.gz)")
 
 
-def recovery(truth: str, page: str | None) -> tuple[int, int]:
-    """(true sentences, how many of them appear in the extracted page text)."""
-    sentences = [_normal(truth[start:end]) for start, end in segment(truth)]
-    found = _normal(page) if page is not None else ""
-    return len(sentences), sum(bool(found) and s in found for s in sentences)
-
-
-def label_agreement(truth: LabelledArticle, page: LabelledArticle | None) -> dict[str, int]:
-    """True sentences that are also a page sentence, how many keep their label, and how
-    many page sentences are not in the true text."""
-    counts = {"matched": 0, "same": 0, "page": 0, "extra": 0}
-    if page is None:
-        return counts
-    page_labels: dict[str, str] = {}
-    for s in page.sentences:
-        page_labels.setdefault(_normal(s.text), s.label)
-    true_set = {_normal(s.text) for s in truth.sentences}
-    counts["page"] = len(page.sentences)
-    counts["extra"] = sum(_normal(s.text) not in true_set for s in page.sentences)
-    for s in truth.sentences:
-        text = _normal(s.text)
-        if text in page_labels:
-            counts["matched"] += 1
-            counts["same"] += page_labels[text] == s.label
-    return counts
+def found_count(sentences_of: str, text: str | None) -> tuple[int, int]:
+    """(sentences of `sentences_of`, how many of them are found in `text`)."""
+    sentences = [sentences_of[start:end] for start, end in segment(sentences_of)]
+    return len(sentences), sum(span is not None for span in find_sentences(sentences, text))
 
 
 def run(
-    pages: Path, truth_file: Path, model: Path | None, precision: str = "auto"
+    pages: Path, truth_file: Path, model: Path | None, precision: str = "auto",
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Extract every page; score recovery, and label agreement when a model is given."""
-    truth = {i: row["articleBody"] for i, row in
-             json.loads(truth_file.read_text(encoding="utf-8")).items()}
+    """Extract every page (the first `limit` by id, if given); score recovery, and label
+    agreement when a model is given."""
+    truth = read_truth(truth_file)
+    truth = {i: truth[i] for i in sorted(truth)[:limit]}
+    labeller = Labeller.from_directory(model, precision) if model is not None else None
     ids = sorted(truth)
     started = time.perf_counter()
     extracted: dict[str, str] = {}
@@ -87,50 +94,79 @@ def run(
         "pages_without_article": len(no_article),
         "extraction_seconds": round(time.perf_counter() - started, 1),
     }
-    counted = [recovery(truth[i], extracted.get(i)) for i in ids]
+    counted = [found_count(truth[i], extracted.get(i)) for i in ids]
     results["true_sentences"] = sum(total for total, _ in counted)
     results["recovered_share"] = sum(found for _, found in counted) / results["true_sentences"]
     per_page_recovery = [found / total for total, found in counted if total]
     results["recovered_share_page_mean"] = sum(per_page_recovery) / len(per_page_recovery)
-    if model is not None:
-        labeller = Labeller.from_directory(model, precision)
-        true_labelled = {a.doc_id: a for a in labeller.label_many(
-            Article(i, truth[i]) for i in ids)}
-        page_labelled = {a.doc_id: a for a in labeller.label_many(
-            Article(i, t) for i, t in extracted.items())}
-        totals = {"matched": 0, "same": 0, "page": 0, "extra": 0}
-        for page_id in ids:
-            for key, value in label_agreement(
-                true_labelled[page_id], page_labelled.get(page_id)
-            ).items():
-                totals[key] += value
-        results.update(
-            precision=labeller.precision,
-            matched_sentences=totals["matched"],
-            same_label_share=totals["same"] / max(totals["matched"], 1),
-            page_sentences=totals["page"],
-            extra_share=totals["extra"] / max(totals["page"], 1),
-        )
+    kept = [found_count(text, truth[i]) for i, text in extracted.items()]
+    results["page_sentences"] = sum(total for total, _ in kept)
+    results["extra_share"] = 1 - sum(found for _, found in kept) / max(
+        results["page_sentences"], 1)
+    if labeller is not None:
+        started = time.perf_counter()
+        results["precision"] = labeller.precision
+        results.update(label_agreement(labeller, truth, extracted).results())
+        results["labelling_seconds"] = round(time.perf_counter() - started, 1)
     results["no_article_ids"] = no_article
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, required=True)
-    parser.add_argument("--truth", type=Path, required=True)
-    parser.add_argument("--model", type=Path, help="also compare labels (a model directory)")
-    parser.add_argument("--precision", default="auto")
-    parser.add_argument("-o", "--output", type=Path, help="write the results as JSON")
-    args = parser.parse_args()
-    results = run(args.pages, args.truth, args.model, args.precision)
+def label_agreement(
+    labeller: Labeller, truth: dict[str, str], extracted: dict[str, str]
+) -> LabelAgreement:
+    """Label each extracted page text and its true text, and pair their sentences."""
+    true_labelled = labeller.label_many(Article(i, truth[i]) for i in extracted)
+    page_labelled = {a.doc_id: a for a in labeller.label_many(
+        Article(i, text) for i, text in extracted.items())}
+    agreement = LabelAgreement()
+    for labelled in true_labelled:
+        agreement.add(labelled, page_labelled.get(labelled.doc_id))
+    return agreement
+
+
+def print_results(results: dict[str, Any]) -> None:
+    """The scalar figures, one per line (lists and tables go to the JSON output only)."""
     for key, value in results.items():
-        if key == "no_article_ids":
-            continue
-        print(f"{key:<22} {value:.4f}" if isinstance(value, float) else f"{key:<22} {value}")
-    if args.output:
-        args.output.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        if isinstance(value, float) and not key.endswith("_seconds"):
+            print(f"{key:<27} {value:.4f}")
+        elif isinstance(value, (int, float, str)):
+            print(f"{key:<27} {value}")
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: run the benchmark, print the figures, optionally save them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=Path, required=True, help="folder of <id>.html(.gz)")
+    parser.add_argument("--truth", type=Path, required=True, help="ground-truth.json")
+    parser.add_argument("--model", type=Path,
+                        help="also compare the labels of pages and true texts (a model directory)")
+    parser.add_argument("--precision", default="auto", choices=("auto", *PRECISIONS))
+    parser.add_argument("--limit", type=_positive, help="only the first N pages, by id")
+    parser.add_argument("-o", "--output", type=Path, help="write the results as JSON")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
+    args = parser.parse_args(argv)
+    try:
+        if args.output is not None:
+            check_replaceable(args.output, args.force)
+        results = run(args.pages, args.truth, args.model, args.precision, args.limit)
+        print_results(results)
+        if args.output is not None:
+            sink = AtomicOutput(args.output, args.force)
+            sink.stream.write(json.dumps(results, indent=1) + "\n")
+            sink.commit()
+    except (BenchmarkError, NotAModelError, OutputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

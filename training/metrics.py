@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from factsep.model.labels import LABELS
 from factsep.training.scoring import ScoredSentence
@@ -32,22 +31,40 @@ def present_labels(
     return [label for label in labels if label in seen]
 
 
+def _confusion_counts(
+    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
+) -> np.ndarray:
+    """Confusion counts as an array (rows gold, columns predicted), by one `bincount`."""
+    g, p = _encode(gold, labels), _encode(pred, labels)
+    n = len(labels)
+    return np.bincount(g * n + p, minlength=n * n).reshape(n, n)
+
+
 def label_metrics(
     gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS
 ) -> dict[str, float]:
     """Accuracy, macro-F1 and per-label P/R/F1/support.
 
     Macro-F1 is the unweighted mean F1 over the labels present in `gold` or `pred`
-    (`present_labels`); per-label figures are given for every label in `labels`.
+    (`present_labels`); per-label figures are given for every label in `labels`. A ratio
+    with a zero denominator is 0, and F1 is 2·tp / (gold + predicted), as scikit-learn's
+    `precision_recall_fscore_support(..., zero_division=0)` computes them.
     """
-    _encode(gold, labels)
-    _encode(pred, labels)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        gold, pred, labels=list(labels), average=None, zero_division=0
-    )
+    if len(gold) != len(pred):
+        raise ValueError("gold and pred must have the same length")
+    matrix = _confusion_counts(gold, pred, labels)
+    tp = np.diag(matrix).astype(float)
+    support, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
+
+    def ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        return np.divide(top, bottom, out=np.zeros(len(labels)), where=bottom > 0)
+
+    precision, recall = ratio(tp, predicted), ratio(tp, support)
+    f1 = ratio(2 * tp, support + predicted)
     present = [labels.index(label) for label in present_labels(gold, pred, labels)]
     macro = float(np.mean(f1[present])) if present else 0.0
-    out = {"accuracy": float(accuracy_score(gold, pred)), "macro_f1": macro}
+    accuracy = float(tp.sum() / len(gold)) if len(gold) else 0.0
+    out = {"accuracy": accuracy, "macro_f1": macro}
     for i, label in enumerate(labels):
         out[f"precision_{label}"] = float(precision[i])
         out[f"recall_{label}"] = float(recall[i])
@@ -60,9 +77,7 @@ def confusion(
     gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS
 ) -> list[list[int]]:
     """Confusion counts: rows are gold labels, columns predicted labels, both in `labels` order."""
-    _encode(gold, labels)
-    _encode(pred, labels)
-    return confusion_matrix(gold, pred, labels=list(labels)).tolist()
+    return _confusion_counts(gold, pred, labels).tolist()
 
 
 def bootstrap_macro_f1(

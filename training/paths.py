@@ -23,3 +23,8 @@ def default_model_dir() -> Path:
         return Path(home) / "default-model"
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "factsep" / "default-model"
+
+
+def baseline_cache_dir() -> Path:
+    """Fitted evaluation baselines: a `baselines` folder beside the default model."""
+    return default_model_dir().parent / "baselines"

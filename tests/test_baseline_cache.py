@@ -1,0 +1,75 @@
+"""Fitted baselines are cached per training file: fitted once, reused, refitted when stale."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from factsep.training.baseline_cache import cached_baselines
+from factsep.training.baselines import MajorityBaseline, TfidfBaseline
+from factsep.training.evaluate import _fit_baselines, run_evaluation
+
+TEXTS = ["Profits rose 5%.", "This is a disgrace.", "Read more below."] * 4
+
+
+def counting_fit(train_path, calls):
+    def fit():
+        calls.append(1)
+        return _fit_baselines(train_path)
+
+    return fit
+
+
+def test_fitted_once_then_read_from_the_cache(fixture_splits, tmp_path):
+    train, calls = fixture_splits["train"], []
+    first = cached_baselines(train, counting_fit(train, calls), tmp_path / "cache")
+    second = cached_baselines(train, counting_fit(train, calls), tmp_path / "cache")
+    assert len(calls) == 1
+    assert isinstance(second[0], MajorityBaseline) and isinstance(second[1], TfidfBaseline)
+    assert second[0].label == first[0].label
+    assert np.array_equal(second[1].predict_proba(TEXTS), first[1].predict_proba(TEXTS))
+
+
+def test_a_changed_training_file_is_refitted(fixture_splits, tmp_path):
+    train = tmp_path / "train.jsonl"
+    train.write_bytes(fixture_splits["train"].read_bytes())
+    calls = []
+    cached_baselines(train, counting_fit(train, calls), tmp_path / "cache")
+    lines = train.read_text(encoding="utf-8").splitlines()
+    train.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # one article fewer
+    cached_baselines(train, counting_fit(train, calls), tmp_path / "cache")
+    assert len(calls) == 2
+
+
+def test_a_corrupt_entry_is_refitted_and_replaced(fixture_splits, tmp_path):
+    train, calls, cache = fixture_splits["train"], [], tmp_path / "cache"
+    cached_baselines(train, counting_fit(train, calls), cache)
+    (entry,) = cache.glob("baselines-*.pkl")
+    entry.write_bytes(b"not a pickle")
+    assert isinstance(cached_baselines(train, counting_fit(train, calls), cache)[1], TfidfBaseline)
+    assert len(calls) == 2
+    cached_baselines(train, counting_fit(train, calls), cache)
+    assert len(calls) == 2 and not list(cache.glob(".*.tmp"))
+
+
+def test_no_cache_folder_always_fits(fixture_splits):
+    train, calls = fixture_splits["train"], []
+    cached_baselines(train, counting_fit(train, calls), None)
+    cached_baselines(train, counting_fit(train, calls), None)
+    assert len(calls) == 2
+
+
+def test_evaluation_reports_the_same_numbers_from_the_cache(
+    tiny_model_dir, fixture_splits, tmp_path
+):
+    def metrics(out, cache):
+        run_evaluation(
+            data=fixture_splits["test"], model_dir=tiny_model_dir, out_dir=tmp_path / out,
+            baseline_train=fixture_splits["train"], log=lambda _: None, baseline_cache=cache,
+        )
+        return json.loads((tmp_path / out / "metrics.json").read_text())
+
+    cold = metrics("cold", tmp_path / "cache")
+    assert list((tmp_path / "cache").glob("baselines-*.pkl"))
+    assert metrics("warm", tmp_path / "cache") == cold

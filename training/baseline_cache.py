@@ -1,0 +1,80 @@
+"""The baselines, fitted once per training file and kept in a cache folder.
+
+Reading the training split and fitting the TF-IDF + logistic-regression baseline on it
+costs more than the rest of an evaluation's bookkeeping together; the fit depends only on
+the training file's bytes, the baselines' settings and scikit-learn's version, so the
+fitted baselines are pickled under a key made of those. The cache is the user's own folder (like the
+default model), so unpickling it trusts nothing the user did not write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .baselines import MajorityBaseline, TfidfBaseline
+
+Baselines = tuple[MajorityBaseline, TfidfBaseline]
+
+# Bump when a baseline's features or classifier change: old entries are then ignored.
+TFIDF_SETTINGS_VERSION = 1
+
+
+def cache_key(train_path: Path, seed: int = 0) -> str:
+    """Hex key: the training file's bytes, the baseline settings, the seed, sklearn's version."""
+    import sklearn
+
+    digest = hashlib.sha256(Path(train_path).read_bytes())
+    digest.update(f"|tfidf-v{TFIDF_SETTINGS_VERSION}|seed{seed}|sklearn{sklearn.__version__}".encode())
+    return digest.hexdigest()
+
+
+def cached_baselines(
+    train_path: Path, fit: Callable[[], Baselines], cache_dir: Path | None, seed: int = 0
+) -> Baselines:
+    """The baselines for `train_path`: from `cache_dir` if fitted before, else `fit()` and store.
+
+    `cache_dir=None` always fits. An unreadable or stale entry is refitted and replaced; a
+    cache folder that cannot be written only costs the next run the fit again.
+    """
+    if cache_dir is None:
+        return fit()
+    path = Path(cache_dir) / f"baselines-{cache_key(train_path, seed)[:32]}.pkl"
+    try:
+        with path.open("rb") as stream:
+            cached = pickle.load(stream)
+        if _is_baselines(cached):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    baselines = fit()
+    try:
+        _write_atomic(path, pickle.dumps(baselines, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass
+    return baselines
+
+
+def _is_baselines(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], MajorityBaseline)
+        and isinstance(value[1], TfidfBaseline)
+    )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
