@@ -23,28 +23,6 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def int8_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model with a sharp head and its int8 encoder exported (a copy).
-
-    An untrained head gives every sentence about 1/3 per label, which would hide any
-    numerical difference; scaled, its probabilities reach 0.99 without saturating, so a
-    small change in the encoder's output shows in them.
-    """
-    from safetensors.torch import load_file, save_file
-
-    from factsep.model.directory import WEIGHTS_FILE, load_model
-    from factsep.model.quantize import export_int8
-
-    folder = tmp_path_factory.mktemp("tiny-int8") / "model"
-    shutil.copytree(tiny_model_dir, folder)
-    weights = load_file(str(folder / WEIGHTS_FILE))
-    weights["head.weight"] = weights["head.weight"] * 10
-    save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
-    export_int8(load_model(folder), folder)
-    return folder
-
-
 # int8 runs every window alone, so its results are bit-identical; batched, this model's
 # probabilities moved by 1e-4 (a trained encoder's activations move them by up to 0.5).
 @pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-3), ("bf16", 1e-3), ("int8", 0)])
