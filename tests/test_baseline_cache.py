@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+from pathlib import Path
 
 import numpy as np
 
@@ -51,6 +53,29 @@ def test_a_corrupt_entry_is_refitted_and_replaced(fixture_splits, tmp_path):
     assert len(calls) == 2
     cached_baselines(train, counting_fit(train, calls), cache)
     assert len(calls) == 2 and not list(cache.glob(".*.tmp"))
+
+
+class _Touch:
+    """Unpickling this creates `marker`: what a planted entry could do instead."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_an_entry_others_can_write_is_never_unpickled(fixture_splits, tmp_path):
+    train, calls, cache = fixture_splits["train"], [], tmp_path / "cache"
+    cached_baselines(train, counting_fit(train, calls), cache)
+    (entry,) = cache.glob("baselines-*.pkl")
+    marker = tmp_path / "code-ran"
+    entry.write_bytes(pickle.dumps(_Touch(marker)))
+    entry.chmod(0o666)
+    assert isinstance(cached_baselines(train, counting_fit(train, calls), cache)[1], TfidfBaseline)
+    assert len(calls) == 2 and not marker.exists()
+    cached_baselines(train, counting_fit(train, calls), cache)  # the replacement is trusted
+    assert len(calls) == 2
 
 
 def test_no_cache_folder_always_fits(fixture_splits):
