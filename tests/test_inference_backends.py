@@ -1,6 +1,7 @@
 """Inference paths: batch independence, the torch-free int8 path, truncated sentences."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,20 @@ def test_int8_labels_without_importing_torch_or_transformers(int8_model_dir):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["2", "int8", "[]"]
+
+
+def test_the_default_model_is_found_without_importing_torch(int8_model_dir, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copytree(int8_model_dir, home / "default-model")
+    script = (
+        "import sys\n"
+        "from factsep.scripts.cli import _model_dir\n"
+        "print(_model_dir(None).name, 'torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "FACTSEP_HOME": str(home)})
+    assert done.stdout.split() == ["default-model", "False", "False"]
 
 
 def test_int8_and_fp32_agree_on_the_tiny_model(int8_model_dir):
