@@ -39,6 +39,15 @@ def test_sentences_are_found_whatever_the_whitespace():
     assert normalise(" a\u00a0 b\n") == "a b"
 
 
+def test_a_sentence_is_not_found_inside_a_longer_word():
+    page = "She said it was fine. Shares fell. Share"
+    spans = find_sentences(["he said it was fine.", "Share", "“Shares fell.”"], page)
+    assert spans[0] is None
+    assert spans[1] == (len(page) - 5, len(page))  # the standalone one, not inside "Shares"
+    assert spans[2] is None
+    assert find_sentences(["Shares fell."], "“Shares fell.”") == [(1, 13)]
+
+
 def test_the_page_sentence_holding_most_of_a_true_sentence_recovers_it():
     page = _labelled("p", [("Photo: staff. The", "filler"), ("bridge opened today.", "fact")])
     assert covering_sentence((14, 38), page.sentences) == 1  # "The bridge opened today."
