@@ -218,3 +218,26 @@ def test_missing_benchmark_files_are_one_line_errors(benchmark, tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["--pages", str(pages), "--truth", str(truth), "--limit", "0"])
     assert "--limit: must be at least 1, not 0" in capsys.readouterr().err
+
+
+def test_bad_truth_bodies_and_corrupt_pages_are_one_line_errors(benchmark, tmp_path, capsys):
+    pages, truth = benchmark
+    rows = json.loads(truth.read_text("utf-8"))
+    first = sorted(rows)[0]
+    bad_truth = tmp_path / "bad.json"
+    bad_truth.write_text(json.dumps({**rows, first: {"articleBody": None}}), "utf-8")
+    assert main(["--pages", str(pages), "--truth", str(bad_truth)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {bad_truth}: page {first}: articleBody is not a string\n")
+    (pages / f"{first}.html").unlink()
+    (pages / f"{first}.html.gz").write_bytes(b"not gzip")
+    assert main(["--pages", str(pages), "--truth", str(truth)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {pages / (first + '.html.gz')}: cannot read")
+
+
+def test_an_empty_truth_file_gives_zero_shares(benchmark, tmp_path):
+    pages, _ = benchmark
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", "utf-8")
+    results = run(pages, empty, None)
+    assert results["pages"] == 0 and results["recovered_share"] == 0
