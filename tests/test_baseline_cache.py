@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from factsep.training import evaluate
 from factsep.training.baseline_cache import cached_baselines
 from factsep.training.baselines import MajorityBaseline, TfidfBaseline
 from factsep.training.evaluate import _fit_baselines, run_evaluation
@@ -86,7 +87,7 @@ def test_no_cache_folder_always_fits(fixture_splits):
 
 
 def test_evaluation_reports_the_same_numbers_from_the_cache(
-    tiny_model_dir, fixture_splits, tmp_path
+    tiny_model_dir, fixture_splits, tmp_path, monkeypatch
 ):
     def metrics(out, cache):
         run_evaluation(
@@ -97,4 +98,9 @@ def test_evaluation_reports_the_same_numbers_from_the_cache(
 
     cold = metrics("cold", tmp_path / "cache")
     assert list((tmp_path / "cache").glob("baselines-*.pkl"))
+
+    def no_fit(_):
+        raise AssertionError("the warm run fitted the baselines again")
+
+    monkeypatch.setattr(evaluate, "_fit_baselines", no_fit)
     assert metrics("warm", tmp_path / "cache") == cold
