@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .model_config import WEIGHTS_FILE, NotAModelError
-from .precisions import PRECISIONS  # noqa: F401  (re-exported)
 from .windows import Batch
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backends import ONNX_INT8_FILE, PRECISIONS, Backend, OnnxInt8Backend, native_bf16
+from .backends import ONNX_INT8_FILE, Backend, OnnxInt8Backend, native_bf16
 from .labels import LABELS
 from .model_config import (
     MAX_WINDOW_TOKENS,
@@ -25,6 +25,7 @@ from .model_config import (
     read_config,
     tagger_settings,
 )
+from .precisions import PRECISIONS
 from .segment import Span, segment
 from .tokenizer import WindowTokenizer, as_window_tokenizer
 from .windows import (

@@ -253,8 +253,8 @@ def create_app(labeller: Labeller, model_dir: Path, options: ServiceOptions) -> 
         "model": Path(model_dir).name,
         "labels": list(LABELS),
         "precision": labeller.precision,
-        "context": labeller.model.settings.context,
-        "max_length": labeller.model.settings.max_length,
+        "context": labeller.settings.context,
+        "max_length": labeller.settings.max_length,
         "metrics": read_card_metrics(model_dir),
     }
 

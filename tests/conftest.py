@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import string
 from pathlib import Path
 
@@ -95,3 +96,25 @@ def _baseline_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch
 
     cache = tmp_path_factory.getbasetemp() / "baseline-cache"
     monkeypatch.setattr(evaluate, "baseline_cache_dir", lambda: cache)
+
+
+@pytest.fixture(scope="session")
+def int8_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with a sharp head and its int8 encoder exported (a copy).
+
+    An untrained head gives every sentence about 1/3 per label, which would hide any
+    numerical difference; scaled, its probabilities reach 0.99 without saturating, so a
+    small change in the encoder's output shows in them.
+    """
+    from safetensors.torch import load_file, save_file
+
+    from factsep.model.directory import WEIGHTS_FILE, load_model
+    from factsep.model.quantize import export_int8
+
+    folder = tmp_path_factory.mktemp("tiny-int8") / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    weights = load_file(str(folder / WEIGHTS_FILE))
+    weights["head.weight"] = weights["head.weight"] * 10
+    save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
+    export_int8(load_model(folder), folder)
+    return folder

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import pickle
+from pathlib import Path
 
 import numpy as np
 
+from factsep.training import evaluate
 from factsep.training.baseline_cache import cached_baselines
 from factsep.training.baselines import MajorityBaseline, TfidfBaseline
 from factsep.training.evaluate import _fit_baselines, run_evaluation
@@ -53,6 +56,29 @@ def test_a_corrupt_entry_is_refitted_and_replaced(fixture_splits, tmp_path):
     assert len(calls) == 2 and not list(cache.glob(".*.tmp"))
 
 
+class _Touch:
+    """Unpickling this creates `marker`: what a planted entry could do instead."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_an_entry_others_can_write_is_never_unpickled(fixture_splits, tmp_path):
+    train, calls, cache = fixture_splits["train"], [], tmp_path / "cache"
+    cached_baselines(train, counting_fit(train, calls), cache)
+    (entry,) = cache.glob("baselines-*.pkl")
+    marker = tmp_path / "code-ran"
+    entry.write_bytes(pickle.dumps(_Touch(marker)))
+    entry.chmod(0o666)
+    assert isinstance(cached_baselines(train, counting_fit(train, calls), cache)[1], TfidfBaseline)
+    assert len(calls) == 2 and not marker.exists()
+    cached_baselines(train, counting_fit(train, calls), cache)  # the replacement is trusted
+    assert len(calls) == 2
+
+
 def test_no_cache_folder_always_fits(fixture_splits):
     train, calls = fixture_splits["train"], []
     cached_baselines(train, counting_fit(train, calls), None)
@@ -61,7 +87,7 @@ def test_no_cache_folder_always_fits(fixture_splits):
 
 
 def test_evaluation_reports_the_same_numbers_from_the_cache(
-    tiny_model_dir, fixture_splits, tmp_path
+    tiny_model_dir, fixture_splits, tmp_path, monkeypatch
 ):
     def metrics(out, cache):
         run_evaluation(
@@ -72,4 +98,9 @@ def test_evaluation_reports_the_same_numbers_from_the_cache(
 
     cold = metrics("cold", tmp_path / "cache")
     assert list((tmp_path / "cache").glob("baselines-*.pkl"))
+
+    def no_fit(_):
+        raise AssertionError("the warm run fitted the baselines again")
+
+    monkeypatch.setattr(evaluate, "_fit_baselines", no_fit)
     assert metrics("warm", tmp_path / "cache") == cold

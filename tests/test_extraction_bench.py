@@ -39,6 +39,15 @@ def test_sentences_are_found_whatever_the_whitespace():
     assert normalise(" a\u00a0 b\n") == "a b"
 
 
+def test_a_sentence_is_not_found_inside_a_longer_word():
+    page = "She said it was fine. Shares fell. Share"
+    spans = find_sentences(["he said it was fine.", "Share", "“Shares fell.”"], page)
+    assert spans[0] is None
+    assert spans[1] == (len(page) - 5, len(page))  # the standalone one, not inside "Shares"
+    assert spans[2] is None
+    assert find_sentences(["Shares fell."], "“Shares fell.”") == [(1, 13)]
+
+
 def test_the_page_sentence_holding_most_of_a_true_sentence_recovers_it():
     page = _labelled("p", [("Photo: staff. The", "filler"), ("bridge opened today.", "fact")])
     assert covering_sentence((14, 38), page.sentences) == 1  # "The bridge opened today."
@@ -209,3 +218,26 @@ def test_missing_benchmark_files_are_one_line_errors(benchmark, tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["--pages", str(pages), "--truth", str(truth), "--limit", "0"])
     assert "--limit: must be at least 1, not 0" in capsys.readouterr().err
+
+
+def test_bad_truth_bodies_and_corrupt_pages_are_one_line_errors(benchmark, tmp_path, capsys):
+    pages, truth = benchmark
+    rows = json.loads(truth.read_text("utf-8"))
+    first = sorted(rows)[0]
+    bad_truth = tmp_path / "bad.json"
+    bad_truth.write_text(json.dumps({**rows, first: {"articleBody": None}}), "utf-8")
+    assert main(["--pages", str(pages), "--truth", str(bad_truth)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {bad_truth}: page {first}: articleBody is not a string\n")
+    (pages / f"{first}.html").unlink()
+    (pages / f"{first}.html.gz").write_bytes(b"not gzip")
+    assert main(["--pages", str(pages), "--truth", str(truth)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {pages / (first + '.html.gz')}: cannot read")
+
+
+def test_an_empty_truth_file_gives_zero_shares(benchmark, tmp_path):
+    pages, _ = benchmark
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", "utf-8")
+    results = run(pages, empty, None)
+    assert results["pages"] == 0 and results["recovered_share"] == 0

@@ -1,6 +1,7 @@
 """Inference paths: batch independence, the torch-free int8 path, truncated sentences."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,28 +22,6 @@ ARTICLES = [
     "Why did the bus never get lost? It knew the route! " * 6,
     "The council spent £1.2 million. " * 30,
 ]
-
-
-@pytest.fixture(scope="module")
-def int8_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model with a sharp head and its int8 encoder exported (a copy).
-
-    An untrained head gives every sentence about 1/3 per label, which would hide any
-    numerical difference; scaled, its probabilities reach 0.99 without saturating, so a
-    small change in the encoder's output shows in them.
-    """
-    from safetensors.torch import load_file, save_file
-
-    from factsep.model.directory import WEIGHTS_FILE, load_model
-    from factsep.model.quantize import export_int8
-
-    folder = tmp_path_factory.mktemp("tiny-int8") / "model"
-    shutil.copytree(tiny_model_dir, folder)
-    weights = load_file(str(folder / WEIGHTS_FILE))
-    weights["head.weight"] = weights["head.weight"] * 10
-    save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
-    export_int8(load_model(folder), folder)
-    return folder
 
 
 # int8 runs every window alone, so its results are bit-identical; batched, this model's
@@ -104,6 +83,20 @@ def test_int8_labels_without_importing_torch_or_transformers(int8_model_dir):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["2", "int8", "[]"]
+
+
+def test_the_default_model_is_found_without_importing_torch(int8_model_dir, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copytree(int8_model_dir, home / "default-model")
+    script = (
+        "import sys\n"
+        "from factsep.scripts.cli import _model_dir\n"
+        "print(_model_dir(None).name, 'torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "FACTSEP_HOME": str(home)})
+    assert done.stdout.split() == ["default-model", "False", "False"]
 
 
 def test_int8_and_fp32_agree_on_the_tiny_model(int8_model_dir):

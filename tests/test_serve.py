@@ -180,6 +180,16 @@ CARD = """# factsep sentence classifier
 """
 
 
+def test_the_torch_free_int8_path_is_served(int8_model_dir):
+    int8 = Labeller.from_directory(int8_model_dir, "int8")
+    text = "The board voted 5-2 on Monday. I think it erred."
+    with running(int8, int8_model_dir) as client:
+        model = client.get("/v1/model").json()
+        labelled = client.post("/v1/label", json={"text": text}).json()
+    assert model["precision"] == "int8" and model["context"] == int8.settings.context
+    assert labelled["articles"][0]["sentences"] == expected_rows(int8, text, "0")
+
+
 def test_card_metrics_are_read_from_the_card_training_writes(tmp_path, tiny_model_dir):
     from factsep.training.config import TrainingSettings
     from factsep.training.model_card import render_model_card

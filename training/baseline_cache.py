@@ -3,8 +3,9 @@
 Reading the training split and fitting the TF-IDF + logistic-regression baseline on it
 costs more than the rest of an evaluation's bookkeeping together; the fit depends only on
 the training file's bytes, the baselines' settings and scikit-learn's version, so the
-fitted baselines are pickled under a key made of those. The cache is the user's own folder (like the
-default model), so unpickling it trusts nothing the user did not write.
+fitted baselines are pickled under a key made of those. Unpickling runs code, so an entry is
+read only when it and its folder belong to the current user and nobody else can write them;
+any other entry is refitted and replaced.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,39 +26,51 @@ Baselines = tuple[MajorityBaseline, TfidfBaseline]
 TFIDF_SETTINGS_VERSION = 1
 
 
-def cache_key(train_path: Path, seed: int = 0) -> str:
-    """Hex key: the training file's bytes, the baseline settings, the seed, sklearn's version."""
+def cache_key(train_path: Path) -> str:
+    """Hex key: the training file's bytes, the baseline settings and sklearn's version."""
     import sklearn
 
     digest = hashlib.sha256(Path(train_path).read_bytes())
-    digest.update(f"|tfidf-v{TFIDF_SETTINGS_VERSION}|seed{seed}|sklearn{sklearn.__version__}".encode())
+    digest.update(f"|tfidf-v{TFIDF_SETTINGS_VERSION}|sklearn{sklearn.__version__}".encode())
     return digest.hexdigest()
 
 
 def cached_baselines(
-    train_path: Path, fit: Callable[[], Baselines], cache_dir: Path | None, seed: int = 0
+    train_path: Path, fit: Callable[[], Baselines], cache_dir: Path | None
 ) -> Baselines:
     """The baselines for `train_path`: from `cache_dir` if fitted before, else `fit()` and store.
 
-    `cache_dir=None` always fits. An unreadable or stale entry is refitted and replaced; a
-    cache folder that cannot be written only costs the next run the fit again.
+    `cache_dir=None` always fits. An unreadable, stale or untrusted entry is refitted and
+    replaced; a cache folder that cannot be written only costs the next run the fit again.
     """
     if cache_dir is None:
         return fit()
-    path = Path(cache_dir) / f"baselines-{cache_key(train_path, seed)[:32]}.pkl"
-    try:
-        with path.open("rb") as stream:
-            cached = pickle.load(stream)
-        if _is_baselines(cached):
-            return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
+    path = Path(cache_dir) / f"baselines-{cache_key(train_path)[:32]}.pkl"
+    if _trusted(path):
+        try:
+            with path.open("rb") as stream:
+                cached = pickle.load(stream)
+            if _is_baselines(cached):
+                return cached
+        except Exception:  # noqa: BLE001  (any corrupt entry is refitted, as documented)
+            pass
     baselines = fit()
     try:
         _write_atomic(path, pickle.dumps(baselines, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
     return baselines
+
+
+def _trusted(path: Path) -> bool:
+    """Whether `path` and its folder are the current user's and writable by nobody else."""
+    try:
+        entries = [os.lstat(path), os.stat(path.parent)]
+    except OSError:
+        return False
+    return stat.S_ISREG(entries[0].st_mode) and all(
+        e.st_uid == os.getuid() and not e.st_mode & (stat.S_IWGRP | stat.S_IWOTH) for e in entries
+    )
 
 
 def _is_baselines(value: object) -> bool:

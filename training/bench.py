@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from factsep.model.backends import ONNX_INT8_FILE, PRECISIONS, native_bf16
+from factsep.model.backends import ONNX_INT8_FILE, native_bf16
 from factsep.model.labels import LABELS
+from factsep.model.precisions import PRECISIONS
 
 from .bench_corpora import CORPORA, write_corpus
 from .metrics import label_metrics

@@ -5,21 +5,22 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from factsep.model.directory import NotAModelError, read_model_config
 from factsep.model.job import Log
-from factsep.model.model_config import CONTEXT_MODES
+from factsep.model.model_config import CONTEXT_MODES, NotAModelError, read_config
 
 from .config import TrainingSettings
 from .context_record import COMPARISON_FILE, recorded_comparison, write_comparison
-from .dataset import read_articles
-from .inference_paths import choose_inference_path
 from .paths import default_model_dir, split_path
-from .train import evaluate_gold, save_trained, train
 
 
 def default_model_ready(directory: Path | None = None) -> bool:
+    """Whether a model directory is there (its config's checks; loading it checks the rest).
+
+    Only JSON is read, so labelling with the default model on the torch-free int8 path does
+    not import torch or transformers to find it.
+    """
     try:
-        read_model_config(directory or default_model_dir())
+        read_config(directory or default_model_dir())
     except NotAModelError:
         return False
     return True
@@ -49,6 +50,10 @@ def train_model(
     With `compare_context`, both context variants are trained; the one with the better dev
     macro-F1 is saved and the card reports both on dev and test.
     """
+    from .dataset import read_articles
+    from .inference_paths import choose_inference_path
+    from .train import evaluate_gold, save_trained, train
+
     data = data or {name: split_path(name) for name in ("train", "dev", "test")}
     variants = CONTEXT_MODES if compare_context else (settings.context,)
     results = []

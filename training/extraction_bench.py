@@ -45,7 +45,7 @@ def read_truth(truth_file: Path) -> dict[str, str]:
     """Page id -> true article text, from a `ground-truth.json`."""
     try:
         rows = json.loads(truth_file.read_text(encoding="utf-8"))
-        return {page_id: row["articleBody"] for page_id, row in rows.items()}
+        truth = {page_id: row["articleBody"] for page_id, row in rows.items()}
     except OSError as error:
         raise BenchmarkError(f"{truth_file}: cannot read ({error.strerror})") from None
     except (ValueError, AttributeError, KeyError, TypeError) as error:
@@ -53,6 +53,10 @@ def read_truth(truth_file: Path) -> dict[str, str]:
             f"{truth_file}: not a ground truth file (an object of page ids, each with an "
             f"articleBody): {error!r}"
         ) from None
+    for page_id, body in truth.items():
+        if not isinstance(body, str):
+            raise BenchmarkError(f"{truth_file}: page {page_id}: articleBody is not a string")
+    return truth
 
 
 def read_page(pages: Path, page_id: str) -> bytes:
@@ -60,8 +64,11 @@ def read_page(pages: Path, page_id: str) -> bytes:
     for name in (f"{page_id}.html", f"{page_id}.html.gz"):
         path = pages / name
         if path.is_file():
-            raw = path.read_bytes()
-            return gzip.decompress(raw) if name.endswith(".gz") else raw
+            try:
+                raw = path.read_bytes()
+                return gzip.decompress(raw) if name.endswith(".gz") else raw
+            except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+                raise BenchmarkError(f"{path}: cannot read the page ({error})") from None
     raise BenchmarkError(f"{pages}: no page {page_id}.html(.gz)")
 
 
@@ -96,9 +103,10 @@ def run(
     }
     counted = [found_count(truth[i], extracted.get(i)) for i in ids]
     results["true_sentences"] = sum(total for total, _ in counted)
-    results["recovered_share"] = sum(found for _, found in counted) / results["true_sentences"]
+    results["recovered_share"] = sum(found for _, found in counted) / max(
+        results["true_sentences"], 1)
     per_page_recovery = [found / total for total, found in counted if total]
-    results["recovered_share_page_mean"] = sum(per_page_recovery) / len(per_page_recovery)
+    results["recovered_share_page_mean"] = sum(per_page_recovery) / max(len(per_page_recovery), 1)
     kept = [found_count(text, truth[i]) for i, text in extracted.items()]
     results["page_sentences"] = sum(total for total, _ in kept)
     results["extra_share"] = 1 - sum(found for _, found in kept) / max(

@@ -1,11 +1,11 @@
 """Find one text's sentences in another, and compare the labels of the pairs found.
 
 The extraction benchmark's matching: a sentence is found in a text when its words, with
-every run of whitespace made one space, occur there in the same way (the first occurrence
-counts). A true article's sentence found in the text extracted from its page is paired
-with the page sentence that holds most of it, so a sentence that the page splits, merges
-with its neighbour or prefixes with a caption is still compared with the label the page
-gave that text.
+every run of whitespace made one space, occur there in the same way and not inside a longer
+word (the first such occurrence counts). A true article's sentence found in the text
+extracted from its page is paired with the page sentence that holds most of it, so a
+sentence that the page splits, merges with its neighbour or prefixes with a caption is still
+compared with the label the page gave that text.
 """
 
 from __future__ import annotations
@@ -53,9 +53,22 @@ def find_sentences(sentences: Sequence[str], text: str | None) -> list[Span | No
     found: list[Span | None] = []
     for sentence in sentences:
         needle = normalise(sentence)
-        at = flat.find(needle) if needle else -1
+        at = _find_whole(flat, needle) if needle else -1
         found.append(None if at < 0 else (offsets[at], offsets[at + len(needle) - 1] + 1))
     return found
+
+
+def _find_whole(flat: str, needle: str) -> int:
+    """First index of `needle` in `flat` that neither starts nor ends inside a word; -1 if none."""
+    at = flat.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        inside_left = at > 0 and flat[at - 1].isalnum() and needle[0].isalnum()
+        inside_right = end < len(flat) and flat[end].isalnum() and needle[-1].isalnum()
+        if not (inside_left or inside_right):
+            return at
+        at = flat.find(needle, at + 1)
+    return -1
 
 
 def covering_sentence(span: Span, sentences: Sequence[LabelledSentence]) -> int | None:
