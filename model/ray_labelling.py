@@ -19,7 +19,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .backends import PRECISIONS
 from .directory import read_model_config
 from .job import as_written, remember_markdown
 from .labels import LABELS
@@ -27,6 +26,7 @@ from .markdown import MarkdownArticle
 from .model_files import ModelFiles
 from .outputs import article_rows
 from .pieces import label_in_groups
+from .precisions import PRECISIONS
 from .predict import Article, Labeller, default_precision
 
 try:
