@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .directory import NotAModelError
+from .model_config import NotAModelError
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .directory import read_model_config
 from .job import as_written, remember_markdown
 from .labels import LABELS
 from .markdown import MarkdownArticle
+from .model_config import read_config
 from .model_files import ModelFiles
 from .outputs import article_rows
 from .pieces import label_in_groups
@@ -132,7 +132,7 @@ def label_dataset(
     path. `batch_labeller` is the actor class; subclass `LabelBatch` to extend it.
     """
     files = model if isinstance(model, ModelFiles) else ModelFiles.read(model)
-    read_model_config(files.directory)  # a clear error now rather than from every worker
+    read_config(files.directory)  # a clear error now rather than from every worker
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads}")
     if workers is not None and workers < 1:

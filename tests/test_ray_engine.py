@@ -1,14 +1,16 @@
-"""`factsep label --engine ray` on one local Ray instance shared by this module's tests."""
+"""`factsep label --engine ray` on one Ray node on this machine, shared by this module's tests."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import ray
+from ray_nodes import RAY, RAY_TEST_ENV, ray_cluster
 
 from factsep.model.inputs import InputProblem, read_inputs
 from factsep.model.job import as_written
@@ -19,19 +21,32 @@ from factsep.model.ray_labelling import LabelBatch, label_dataset, local_row
 from factsep.model.shard_output import MANIFEST_FILE
 from factsep.scripts.cli import main
 
-pytestmark = pytest.mark.ray
+# The tiny model's int8 path: a worker process starts without importing torch, in about a
+# second rather than five (far more on a loaded machine), and every test starts workers.
+PRECISION = "int8"
+
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.skipif(not RAY.exists(), reason=f"the ray command-line tool is missing ({RAY})"),
+]
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    """One small local Ray instance (2 CPUs, 80 MB object store) for the whole module."""
-    ray.init(
-        address="local", num_cpus=2, object_store_memory=80 * 2**20,
-        include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-    )
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield
-    ray.shutdown()
+def local_ray() -> Iterator[None]:
+    """One small Ray node on this machine (2 CPUs, 80 MB object store, no dashboard) for
+    the whole module, this process its driver."""
+    with (
+        pytest.MonkeyPatch.context() as env,
+        ray_cluster(["--num-cpus", "2", "--include-dashboard", "false"]) as address,
+    ):
+        for name, value in RAY_TEST_ENV.items():
+            env.setenv(name, value)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        try:
+            yield
+        finally:
+            ray.shutdown()
 
 
 @pytest.fixture
@@ -93,14 +108,14 @@ def local_rows(labeller: Labeller, articles: list[dict]) -> dict[tuple[str, int]
     }
 
 
-def label(tiny_model_dir: Path, *args: str) -> int:
-    return main(["label", "--model", str(tiny_model_dir), "--precision", "fp32", *args])
+def label(model_dir: Path, *args: str) -> int:
+    return main(["label", "--model", str(model_dir), "--precision", PRECISION, *args])
 
 
-def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus, tmp_path):
-    assert label(tiny_model_dir, str(corpus), "-o", str(tmp_path / "local.jsonl")) == 0
+def test_rows_and_manifest_match_the_local_run(local_ray, int8_model_dir, corpus, tmp_path):
+    assert label(int8_model_dir, str(corpus), "-o", str(tmp_path / "local.jsonl")) == 0
     out = tmp_path / "ray-out"
-    assert label(tiny_model_dir, str(corpus), "-o", str(out), "--engine", "ray",
+    assert label(int8_model_dir, str(corpus), "-o", str(out), "--engine", "ray",
                  "--workers", "2") == 0
 
     expected = read_rows(tmp_path / "local.jsonl")
@@ -112,7 +127,7 @@ def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus
     assert all(row["language"] for row in expected.values())
     labels = [row["label"] for row in expected.values()]
     assert manifest["labels"] == {k: labels.count(k) for k in ("fact", "opinion", "filler")}
-    assert manifest["model"]["precision"] == "fp32"
+    assert manifest["model"]["precision"] == PRECISION
     assert len(manifest["model"]["sha256"]) == 64
     assert manifest["engine"]["workers"] == 2 and manifest["problems"] == []
     assert manifest["versions"]["ray"] == ray.__version__
@@ -121,7 +136,7 @@ def test_rows_and_manifest_match_the_local_run(local_ray, tiny_model_dir, corpus
 
 
 def test_bad_record_is_reported_with_file_and_line_and_skipped(
-    local_ray, tiny_model_dir, corpus, tmp_path
+    local_ray, int8_model_dir, corpus, tmp_path
 ):
     feed = corpus / "feed.jsonl"
     lines = feed.read_text(encoding="utf-8").splitlines()
@@ -130,7 +145,7 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
     messages: list[str] = []
     out = tmp_path / "out"
     summary = label_on_ray(
-        tiny_model_dir, [str(corpus)], out, precision="fp32", workers=2,
+        int8_model_dir, [str(corpus)], out, precision=PRECISION, workers=2,
         articles_per_block=2, log=messages.append,
     )
 
@@ -148,7 +163,7 @@ def test_bad_record_is_reported_with_file_and_line_and_skipped(
 
 
 def test_worker_that_dies_mid_batch_is_restarted_and_the_batch_retried(
-    local_ray, tiny_model_dir, fixture_articles, tmp_path
+    local_ray, int8_model_dir, fixture_articles, tmp_path
 ):
     marker = tmp_path / "crashed-once"
 
@@ -165,17 +180,17 @@ def test_worker_that_dies_mid_batch_is_restarted_and_the_batch_retried(
         [{"doc_id": a["id"], "text": a["text"]} for a in fixture_articles]
     )
     labelled = label_dataset(
-        articles, tiny_model_dir, precision="fp32", workers=1, batch_labeller=CrashOnce
+        articles, int8_model_dir, precision=PRECISION, workers=1, batch_labeller=CrashOnce
     )
     rows = {(r["doc_id"], r["sentence_id"]): r for r in labelled.take_all()}
 
     assert marker.exists()  # the first attempt did die
-    expected = local_rows(Labeller.from_directory(tiny_model_dir, "fp32"), fixture_articles)
+    expected = local_rows(Labeller.from_directory(int8_model_dir, PRECISION), fixture_articles)
     assert_same_rows({key: local_row(row) for key, row in rows.items()}, expected)
 
 
 def test_non_empty_output_needs_force_and_replaces_only_the_earlier_run(
-    local_ray, tiny_model_dir, corpus, tmp_path, capsys
+    local_ray, int8_model_dir, corpus, tmp_path, capsys
 ):
     out = tmp_path / "out"
     out.mkdir()
@@ -184,9 +199,9 @@ def test_non_empty_output_needs_force_and_replaces_only_the_earlier_run(
     (out / MANIFEST_FILE).write_text('{"status": "complete"}')
     args = (str(corpus), "-o", str(out), "--engine", "ray", "--workers", "1")
 
-    assert label(tiny_model_dir, *args) == 2
+    assert label(int8_model_dir, *args) == 2
     assert "folder is not empty; use --force" in capsys.readouterr().err
-    assert label(tiny_model_dir, *args, "--force") == 0
+    assert label(int8_model_dir, *args, "--force") == 0
 
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json", "notes.txt", "part-00000.jsonl"
