@@ -50,6 +50,9 @@ RAY_TEST_ENV = {
     "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
 }
 OBJECT_STORE_BYTES = 80 * 2**20
+# A loopback address, but not 127.0.0.1: Ray replaces that one (and "localhost") by the
+# machine's outward address, and its nodes would then reach each other through that.
+NODE_IP = "127.0.0.2"
 
 
 def free_port() -> int:
@@ -63,7 +66,7 @@ def ray_cluster(*nodes: Sequence[str]) -> Iterator[str]:
     """A head node with the `ray start` options `nodes[0]`, then one node per further item;
     yields the head's address and stops every node on leaving."""
     port = free_port()
-    address = f"127.0.0.1:{port}"
+    address = f"{NODE_IP}:{port}"
     with ExitStack() as stack:
         for number, options in enumerate(nodes):
             # Short temp dirs of the test's own (Ray's socket paths must stay under 107
@@ -82,7 +85,7 @@ def ray_cluster(*nodes: Sequence[str]) -> Iterator[str]:
 def start_node(args: list[str], temp_dir: Path) -> subprocess.Popen:
     """`ray start --block ...` in a session of its own: stopping that session stops the node."""
     common = [
-        "--block", "--node-ip-address", "127.0.0.1", "--temp-dir", str(temp_dir),
+        "--block", "--node-ip-address", NODE_IP, "--temp-dir", str(temp_dir),
         "--object-store-memory", str(OBJECT_STORE_BYTES), "--disable-usage-stats",
         "--include-log-monitor", "false",
         # The agents' ports, chosen here: with any of them left to the agent, the raylet
