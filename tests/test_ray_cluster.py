@@ -1,4 +1,4 @@
-"""Two Ray nodes on this machine (loopback only): `factsep label --engine ray --address`.
+"""Two Ray nodes on this machine, on a loopback address: `factsep label --engine ray --address`.
 
 The head node offers no CPUs, so every labelling worker runs on the second node: the model
 files, the articles and the labelled rows all cross between nodes, as on a real cluster.
@@ -28,7 +28,7 @@ pytestmark = [
 
 @pytest.fixture
 def two_nodes() -> Iterator[str]:
-    """A head node with no CPUs and a worker node with one, both on 127.0.0.1."""
+    """A head node with no CPUs and a worker node with one, both on `ray_nodes.NODE_IP`."""
     head = ["--num-cpus", "0", "--include-dashboard", "false"]
     with ray_cluster(head, ["--num-cpus", "1"]) as address:
         yield address
