@@ -39,7 +39,8 @@ from .ray_labelling import (
 )
 from .shard_output import ShardedOutput
 
-ARTICLES_PER_BLOCK = 256  # the unit Ray hands to one worker task: 4 labelling batches
+ARTICLES_PER_BLOCK = 64  # the unit Ray hands to one worker task: one labelling batch, so
+# even a small corpus is spread over every worker
 MANIFEST_FORMAT = 1
 LIBRARIES = ("factsep", "ray", "pyarrow", "torch", "transformers", "onnxruntime", "sentencex")
 
