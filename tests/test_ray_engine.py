@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -217,3 +219,21 @@ def test_failed_run_leaves_no_manifest(local_ray, tiny_model_dir, corpus, tmp_pa
         label_on_ray(tiny_model_dir, [str(corpus)], out, precision="int8", workers=1,
                      force=True, log=lambda _: None)
     assert not (out / MANIFEST_FILE).exists()
+
+
+def test_int8_worker_and_driver_import_neither_torch_nor_transformers(int8_model_dir):
+    # A worker process starts from nothing: on the int8 path it must not pay for torch.
+    script = (
+        "import sys\n"
+        "import pyarrow as pa\n"
+        "from factsep.model.model_files import ModelFiles\n"
+        "from factsep.model.ray_job import label_on_ray\n"
+        "from factsep.model.ray_labelling import LabelBatch\n"
+        f"worker = LabelBatch(ModelFiles.read({str(int8_model_dir)!r}), 'int8')\n"
+        "text = 'The board voted. I think it erred.'\n"
+        "rows = worker(pa.table({'doc_id': ['a'], 'text': [text]}))\n"
+        "print(rows.num_rows, sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["2", "[]"]
