@@ -79,8 +79,10 @@ def _threads(threads: int | None) -> int | None:
 
 def cmd_label(args: argparse.Namespace) -> int:
     from factsep.model.job import label_inputs
+    from factsep.model.language import start_loading_in_background
     from factsep.model.predict import Labeller
 
+    start_loading_in_background()
     keep = _keep_labels(args.keep, args.format)
     threads = _threads(args.threads)
     if args.batch_tokens < 1:
