@@ -222,7 +222,7 @@ def _gate(value: str) -> float:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from factsep.training.evaluate import run_evaluation
+    from factsep.training.evaluation.evaluate import run_evaluation
 
     metrics = run_evaluation(
         data=Path(args.data),
@@ -243,7 +243,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
-    from factsep.training.datacheck import check_splits
+    from factsep.training.data.datacheck import check_splits
 
     report = check_splits({name: Path(args.data_dir) / f"{name}.jsonl" for name in args.splits})
     print(report.render())
@@ -251,7 +251,7 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    from factsep.training.authoring import build_dataset
+    from factsep.training.data.authoring import build_dataset
 
     paths = build_dataset(Path(args.articles), Path(args.out), args.seed, args.reshuffle)
     for path in paths.values():
@@ -260,7 +260,7 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def cmd_data_agreement(args: argparse.Namespace) -> int:
-    from factsep.training.agreement import compare
+    from factsep.training.data.agreement import compare
 
     agreement = compare(Path(args.first), Path(args.second))
     print(agreement.render())
@@ -273,13 +273,13 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.serve:
         from factsep.model.precisions import PRECISIONS
-        from factsep.training.serve_load import run_serve_load
+        from factsep.training.benchmarks.serve_load import run_serve_load
 
         run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
                        if args.precisions != ",".join(PRECISIONS) else "auto",
                        args.clients, args.seconds)
         return 0
-    from factsep.training.bench import run_benchmark
+    from factsep.training.benchmarks.bench import run_benchmark
 
     run_benchmark(
         _model_dir(args.model),
@@ -572,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     from factsep.model.model_config import NotAModelError
     from factsep.model.outputs import OutputError
-    from factsep.training.dataset import DataError
+    from factsep.training.data.dataset import DataError
 
     args = build_parser().parse_args(argv)
     try:

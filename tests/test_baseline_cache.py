@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from factsep.training import evaluate
-from factsep.training.baseline_cache import cached_baselines
-from factsep.training.baselines import MajorityBaseline, TfidfBaseline
-from factsep.training.evaluate import _fit_baselines, run_evaluation
+from factsep.training.evaluation import evaluate
+from factsep.training.evaluation.baseline_cache import cached_baselines
+from factsep.training.evaluation.baselines import MajorityBaseline, TfidfBaseline
+from factsep.training.evaluation.evaluate import _fit_baselines, run_evaluation
 
 TEXTS = ["Profits rose 5%.", "This is a disgrace.", "Read more below."] * 4
 

@@ -24,12 +24,12 @@ from factsep.model.job import Log
 from factsep.model.labels import LABELS
 from factsep.model.predict import Article, Labeller
 
+from ..data.dataset import DataError, read_articles, read_labelled
+from ..model_card import file_sha256
+from ..paths import baseline_cache_dir, split_path
 from .baseline_cache import cached_baselines
 from .baselines import MajorityBaseline, TfidfBaseline
-from .dataset import DataError, read_articles, read_labelled
 from .metrics import boundary_scores, majority_labels, present_labels, summarise
-from .model_card import file_sha256
-from .paths import baseline_cache_dir, split_path
 from .report import REPORT_FILES, SystemResult, per_label_table, write_reports
 from .scoring import ScoredSentence
 
