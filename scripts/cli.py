@@ -235,6 +235,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         force=args.force,
         log=_log,
         checkthat_subj=args.checkthat_subj,
+        cache_baselines=not args.no_baseline_cache,
     )
     if args.min_macro_f1 is not None and metrics["macro_f1"] < args.min_macro_f1:
         _log(f"gate failed: macro-F1 {metrics['macro_f1']:.4f} < {args.min_macro_f1}")
@@ -449,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-macro-f1", type=_gate, metavar="F1",
                           help=f"exit with status {EXIT_GATE} when macro-F1 is below this "
                           "value (0 to 1)")
+    evaluate.add_argument("--no-baseline-cache", action="store_true",
+                          help="fit the baselines afresh and keep nothing (default: fitted "
+                          "once per training file, kept beside the default model)")
     evaluate.add_argument("--force", action="store_true", help="overwrite existing reports")
     evaluate.set_defaults(handler=cmd_evaluate)
 
