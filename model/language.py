@@ -36,7 +36,14 @@ def _identifier() -> Any:
 
 def start_loading_in_background() -> None:
     """Load the identifier in a daemon thread, so that it overlaps with loading the model."""
-    threading.Thread(target=_identifier, name="factsep-language", daemon=True).start()
+    threading.Thread(target=_load_quietly, name="factsep-language", daemon=True).start()
+
+
+def _load_quietly() -> None:
+    try:
+        _identifier()
+    except Exception:  # noqa: BLE001  (the first use loads again and raises it where it is seen)
+        pass
 
 
 def detect_language(text: str) -> str:
