@@ -1,4 +1,11 @@
-"""Build the int8 inference path: export the encoder to ONNX and quantise it dynamically."""
+"""Build the int8 inference path: export the encoder to ONNX, fuse it, quantise it dynamically.
+
+The encoder is exported with eager attention, whose graph ONNX Runtime's transformer
+optimizer recognises: attention, embeddings + layer norm, skip + layer norm and bias + GELU
+become fused operators (attention then quantises as one `QAttention`). On this project's
+2-core AVX2 machine that made the int8 encoder about 1.3x faster than quantising the plain
+export, with the same macro-F1 within noise on the test split and on real text.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,10 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
+from onnx import TensorProto
 from torch import nn
 
 from .backends import ONNX_INT8_FILE
@@ -30,40 +39,67 @@ def export_int8(model: LoadedModel, directory: Path) -> Path:
     """Write `encoder.int8.onnx` into the model directory and return its path."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    encoder = _EncoderOutput(model.tagger.encoder).eval()
-    example = model.tokenizer(
-        ["An example sentence.", "Another"], padding=True, return_tensors="pt"
-    )
-    axes = {0: "batch", 1: "tokens"}
     target = Path(directory) / ONNX_INT8_FILE
     with tempfile.TemporaryDirectory() as scratch:
-        fp32 = Path(scratch) / "encoder.onnx"
-        with warnings.catch_warnings():
-            # the TorchScript exporter is deprecated, but the dynamo one needs onnxscript;
-            # outputs of this export match eager fp32 to 1e-6 on real text
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                encoder,
-                (example["input_ids"], example["attention_mask"]),
-                str(fp32),
-                dynamo=False,
-                input_names=["input_ids", "attention_mask"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
-                opset_version=17,
-            )
+        exported = _export_fp32(model, Path(scratch) / "encoder.onnx")
+        fused = _fuse(model.tagger.encoder.config, exported, Path(scratch) / "fused.onnx")
         partial = target.with_name(f".{ONNX_INT8_FILE}.part")
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.ERROR)  # onnxruntime logs a generic pre-processing hint
         try:
             # per-channel weight scales: per-tensor scales cost this encoder over a point of
-            # macro-F1, per-channel about a third of one
+            # macro-F1, per-channel about a third of one. The fused operators' outputs have no
+            # type that shape inference can see: they are float.
             quantize_dynamic(
-                str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True
+                str(fused), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+                extra_options={"DefaultTensorType": TensorProto.FLOAT},
             )
             os.replace(partial, target)
         finally:
             root.setLevel(level)
             partial.unlink(missing_ok=True)
     return target
+
+
+def _export_fp32(model: LoadedModel, path: Path) -> Path:
+    """The encoder as an fp32 ONNX graph, exported with eager attention."""
+    encoder = model.tagger.encoder
+    attention = encoder.config._attn_implementation
+    encoder.set_attn_implementation("eager")
+    example = model.tokenizer(
+        ["An example sentence.", "Another"], padding=True, return_tensors="pt"
+    )
+    axes = {0: "batch", 1: "tokens"}
+    try:
+        with warnings.catch_warnings():
+            # the TorchScript exporter is deprecated, but the dynamo one needs onnxscript;
+            # outputs of this export match eager fp32 to 1e-6 on real text
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _EncoderOutput(encoder).eval(),
+                (example["input_ids"], example["attention_mask"]),
+                str(path),
+                dynamo=False,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
+                opset_version=17,
+            )
+    finally:
+        encoder.set_attn_implementation(attention)
+    return path
+
+
+def _fuse(config: Any, exported: Path, path: Path) -> Path:
+    """The exported graph with ONNX Runtime's BERT fusions (heads and width 0: detected)."""
+    from onnxruntime.transformers import optimizer
+
+    fused = optimizer.optimize_model(
+        str(exported),
+        model_type="bert",
+        num_heads=getattr(config, "num_attention_heads", 0),
+        hidden_size=getattr(config, "hidden_size", 0),
+    )
+    fused.save_model_to_file(str(path))
+    return path

@@ -85,8 +85,10 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.address or args.workers:
         raise ValueError("--address and --workers go with --engine ray")
     from factsep.model.job import label_inputs
+    from factsep.model.language import start_loading_in_background
     from factsep.model.predict import Labeller
 
+    start_loading_in_background()
     keep = _keep_labels(args.keep, args.format)
     threads = _threads(args.threads)
     if args.batch_tokens < 1:
@@ -263,7 +265,7 @@ def _gate(value: str) -> float:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from factsep.training.evaluate import run_evaluation
+    from factsep.training.evaluation.evaluate import run_evaluation
 
     metrics = run_evaluation(
         data=Path(args.data),
@@ -276,6 +278,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         force=args.force,
         log=_log,
         checkthat_subj=args.checkthat_subj,
+        cache_baselines=not args.no_baseline_cache,
     )
     if args.min_macro_f1 is not None and metrics["macro_f1"] < args.min_macro_f1:
         _log(f"gate failed: macro-F1 {metrics['macro_f1']:.4f} < {args.min_macro_f1}")
@@ -284,7 +287,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
-    from factsep.training.datacheck import check_splits
+    from factsep.training.data.datacheck import check_splits
 
     report = check_splits({name: Path(args.data_dir) / f"{name}.jsonl" for name in args.splits})
     print(report.render())
@@ -292,7 +295,7 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    from factsep.training.authoring import build_dataset
+    from factsep.training.data.authoring import build_dataset
 
     paths = build_dataset(Path(args.articles), Path(args.out), args.seed, args.reshuffle)
     for path in paths.values():
@@ -301,7 +304,7 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def cmd_data_agreement(args: argparse.Namespace) -> int:
-    from factsep.training.agreement import compare
+    from factsep.training.data.agreement import compare
 
     agreement = compare(Path(args.first), Path(args.second))
     print(agreement.render())
@@ -314,13 +317,13 @@ def cmd_data_agreement(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.serve:
         from factsep.model.precisions import PRECISIONS
-        from factsep.training.serve_load import run_serve_load
+        from factsep.training.benchmarks.serve_load import run_serve_load
 
         run_serve_load(_model_dir(args.model), split_path("test"), args.precisions.split(",")[0]
                        if args.precisions != ",".join(PRECISIONS) else "auto",
                        args.clients, args.seconds)
         return 0
-    from factsep.training.bench import run_benchmark
+    from factsep.training.benchmarks.bench import run_benchmark
 
     run_benchmark(
         _model_dir(args.model),
@@ -502,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-macro-f1", type=_gate, metavar="F1",
                           help=f"exit with status {EXIT_GATE} when macro-F1 is below this "
                           "value (0 to 1)")
+    evaluate.add_argument("--no-baseline-cache", action="store_true",
+                          help="fit the baselines afresh and keep nothing (default: fitted "
+                          "once per training file, kept beside the default model)")
     evaluate.add_argument("--force", action="store_true", help="overwrite existing reports")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -625,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     from factsep.model.model_config import NotAModelError
     from factsep.model.outputs import OutputError
-    from factsep.training.dataset import DataError
+    from factsep.training.data.dataset import DataError
 
     args = build_parser().parse_args(argv)
     try:

@@ -5,8 +5,10 @@ thread: the event loop parses requests, queues them and awaits their futures, so
 that arrive together share encoder batches and the loop never blocks on the model.
 
 Everything a client sends is checked before it costs anything: the API key and the body
-size (413) before the body is read, then the body's shape (422, with the field and what is
-wrong), then room in the queue (503 with Retry-After).
+size (413) before the body is parsed or kept, then the body's shape (422, with the field and
+what is wrong), then room in the queue (503 with Retry-After). An oversized body is read
+and thrown away (up to `DRAIN_LIMIT_BYTES`) before the 413, so that a client still sending
+it reads the answer instead of a reset connection.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from factsep.model.outputs import sentence_rows
 from factsep.model.predict import Article, LabelledArticle, Labeller
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # past this, an oversized body is cut off unread
 RETRY_AFTER_SECONDS = 1
 PROTECTED_PREFIX = "/v1/"
 PAGE_FILES = {  # path -> (file in scripts/page, media type)
@@ -197,6 +200,8 @@ class Gate:
         limit = self.options.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= DRAIN_LIMIT_BYTES and not _expects_continue(headers):
+                await _discard_body(receive, 0)
             await self._too_large(scope, receive, send, int(declared))
             return
         if declared is None and scope["method"] in ("POST", "PUT", "PATCH"):
@@ -210,6 +215,8 @@ class Gate:
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
                 if len(body) > limit:
+                    if more:
+                        await _discard_body(receive, len(body))
                     await self._too_large(scope, receive, send, None)
                     return
             receive = _replay(bytes(body), receive)
@@ -229,6 +236,23 @@ class Gate:
             "send fewer or shorter articles per request"
         )
         await _error(413, message, {"Connection": "close"})(scope, receive, send)
+
+
+def _expects_continue(headers: dict[str, bytes]) -> bool:
+    """A client sending `Expect: 100-continue` waits for an answer before it sends the body."""
+    return headers.get("expect", b"").lower() == b"100-continue"
+
+
+async def _discard_body(receive: Any, already_read: int) -> None:
+    """Read the rest of a request body without keeping it, up to `DRAIN_LIMIT_BYTES` in all."""
+    total = already_read
+    while total <= DRAIN_LIMIT_BYTES:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _replay(body: bytes, receive: Any) -> Any:

@@ -46,7 +46,7 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def fixture_articles() -> list[dict]:
-    from factsep.training.authoring import read_article_files
+    from factsep.training.data.authoring import read_article_files
 
     return read_article_files(FIXTURES / "articles")
 
@@ -54,7 +54,7 @@ def fixture_articles() -> list[dict]:
 @pytest.fixture(scope="session")
 def fixture_splits(tmp_path_factory: pytest.TempPathFactory, fixture_articles) -> dict[str, Path]:
     """train: four fixture articles; dev and test: one each (whole articles, no overlap)."""
-    from factsep.training.authoring import write_jsonl
+    from factsep.training.data.authoring import write_jsonl
 
     folder = tmp_path_factory.mktemp("splits")
     by_id = {a["id"]: a for a in fixture_articles}
@@ -92,7 +92,7 @@ def run(tiny_model_dir, capsys):
 @pytest.fixture(autouse=True)
 def _baseline_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
     """`factsep evaluate` caches fitted baselines; tests keep that cache out of the home folder."""
-    import factsep.training.evaluate as evaluate
+    import factsep.training.evaluation.evaluate as evaluate
 
     cache = tmp_path_factory.getbasetemp() / "baseline-cache"
     monkeypatch.setattr(evaluate, "baseline_cache_dir", lambda: cache)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from factsep.training import evaluate
-from factsep.training.baseline_cache import cached_baselines
-from factsep.training.baselines import MajorityBaseline, TfidfBaseline
-from factsep.training.evaluate import _fit_baselines, run_evaluation
+from factsep.scripts.cli import main
+from factsep.training.evaluation import baseline_cache, evaluate
+from factsep.training.evaluation.baseline_cache import cache_key, cached_baselines
+from factsep.training.evaluation.baselines import MajorityBaseline, TfidfBaseline
+from factsep.training.evaluation.evaluate import _fit_baselines, run_evaluation
 
 TEXTS = ["Profits rose 5%.", "This is a disgrace.", "Read more below."] * 4
 
@@ -43,6 +44,20 @@ def test_a_changed_training_file_is_refitted(fixture_splits, tmp_path):
     train.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # one article fewer
     cached_baselines(train, counting_fit(train, calls), tmp_path / "cache")
     assert len(calls) == 2
+
+
+def test_the_key_follows_the_label_order_and_the_fitting_code(
+    fixture_splits, tmp_path, monkeypatch
+):
+    train = fixture_splits["train"]
+    original = cache_key(train)
+    monkeypatch.setattr(baseline_cache, "LABELS", tuple(reversed(baseline_cache.LABELS)))
+    assert cache_key(train) != original
+    monkeypatch.undo()
+    changed_code = tmp_path / "baselines.py"
+    changed_code.write_bytes(baseline_cache.FITTING_CODE.read_bytes() + b"# another feature\n")
+    monkeypatch.setattr(baseline_cache, "FITTING_CODE", changed_code)
+    assert cache_key(train) != original
 
 
 def test_a_corrupt_entry_is_refitted_and_replaced(fixture_splits, tmp_path):
@@ -104,3 +119,17 @@ def test_evaluation_reports_the_same_numbers_from_the_cache(
 
     monkeypatch.setattr(evaluate, "_fit_baselines", no_fit)
     assert metrics("warm", tmp_path / "cache") == cold
+
+
+def test_no_baseline_cache_fits_afresh_and_keeps_nothing(
+    tiny_model_dir, fixture_splits, tmp_path, monkeypatch
+):
+    cache, calls = tmp_path / "cache", []
+    monkeypatch.setattr(evaluate, "baseline_cache_dir", lambda: cache)
+    monkeypatch.setattr(evaluate, "split_path", lambda _: fixture_splits["train"])
+    fit = evaluate._fit_baselines
+    monkeypatch.setattr(evaluate, "_fit_baselines", lambda path: calls.append(1) or fit(path))
+    for run in ("first", "second"):
+        assert main(["evaluate", str(fixture_splits["test"]), "--model", str(tiny_model_dir),
+                     "-o", str(tmp_path / run), "--no-baseline-cache"]) == 0
+    assert len(calls) == 2 and not cache.exists()

@@ -4,8 +4,8 @@ import json
 import random
 
 from factsep.model.segment import segment
-from factsep.training.bench_corpora import generate_article, write_corpus
-from factsep.training.window_lengths import recommend
+from factsep.training.benchmarks.bench_corpora import generate_article, write_corpus
+from factsep.training.benchmarks.window_lengths import recommend
 
 
 def test_corpora_reach_their_size_and_shape(tmp_path, fixture_splits):

@@ -7,15 +7,15 @@ import pytest
 from datasets import Dataset
 
 from factsep.model.labels import LABELS
-from factsep.training.agreement import compare
-from factsep.training.authoring import (
+from factsep.training.data.agreement import compare
+from factsep.training.data.authoring import (
     existing_assignment,
     parse_article_file,
     read_article_files,
     split_by_genre,
 )
-from factsep.training.datacheck import check_splits
-from factsep.training.dataset import DataError, load_articles, read_articles, sentence_examples
+from factsep.training.data.datacheck import check_splits
+from factsep.training.data.dataset import DataError, load_articles, read_articles, sentence_examples
 from factsep.training.paths import ARTICLES_DIR, split_path
 
 GOOD = {"id": "a", "genre": "wire", "source": "test", "text": "One. Two.",
@@ -154,7 +154,7 @@ def test_agreement_against_hand_computed_kappa(tmp_path):
 
 
 def test_rebuild_keeps_existing_articles_in_their_split(tmp_path):
-    from factsep.training.authoring import build_dataset
+    from factsep.training.data.authoring import build_dataset
 
     articles = tmp_path / "articles"
     articles.mkdir()

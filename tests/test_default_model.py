@@ -12,12 +12,12 @@ import pytest
 
 from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
-from factsep.training.baselines import TfidfBaseline
 from factsep.training.config import TrainingSettings
-from factsep.training.dataset import read_articles
+from factsep.training.data.dataset import read_articles
 from factsep.training.default_model import train_model
-from factsep.training.evaluate import load_gold, score_baseline, score_gold_mode
-from factsep.training.metrics import label_metrics
+from factsep.training.evaluation.baselines import TfidfBaseline
+from factsep.training.evaluation.evaluate import load_gold, score_baseline, score_gold_mode
+from factsep.training.evaluation.metrics import label_metrics
 from factsep.training.paths import REPO_ROOT, split_path
 
 REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "seed-article.jsonl"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from factsep.scripts.cli import EXIT_GATE, EXIT_USAGE, main
-from factsep.training.evaluate import load_gold, run_evaluation
+from factsep.training.evaluation.evaluate import load_gold, run_evaluation
 
 
 def evaluate(tiny_model_dir, fixture_splits, out, **options):
@@ -73,7 +73,9 @@ def test_bad_checkthat_file(tmp_path):
 
 
 def test_gate_exit_code(tiny_model_dir, fixture_splits, tmp_path, monkeypatch):
-    monkeypatch.setattr("factsep.training.evaluate.split_path", lambda _: fixture_splits["train"])
+    monkeypatch.setattr(
+        "factsep.training.evaluation.evaluate.split_path", lambda _: fixture_splits["train"]
+    )
     common = ["evaluate", str(fixture_splits["test"]), "--model", str(tiny_model_dir)]
     assert main([*common, "-o", str(tmp_path / "a"), "--min-macro-f1", "1"]) == EXIT_GATE
     assert main([*common, "-o", str(tmp_path / "b"), "--min-macro-f1", "0"]) == 0
@@ -98,7 +100,7 @@ def test_every_report_file_is_protected(tiny_model_dir, fixture_splits, tmp_path
 
 
 def test_report_folder_that_is_a_file_fails_before_any_work(tiny_model_dir, tmp_path, monkeypatch):
-    import factsep.training.evaluate as harness
+    import factsep.training.evaluation.evaluate as harness
 
     (tmp_path / "r").write_text("a file")
     monkeypatch.setattr(harness, "load_gold", lambda *a: pytest.fail("evaluated first"))
@@ -171,7 +173,7 @@ class _FixedLabeller:
     ],
 )
 def test_checkthat_subj_is_some_sentence_labelled_opinion(tmp_path, mode, subj, expected):
-    from factsep.training.evaluate import LabelMapping, score_end_to_end, score_gold_mode
+    from factsep.training.evaluation.evaluate import LabelMapping, score_end_to_end, score_gold_mode
 
     gold = load_gold(_checkthat_file(tmp_path), "checkthat")
     mapping = LabelMapping.for_gold(gold, subj)
@@ -184,7 +186,9 @@ def test_checkthat_subj_is_some_sentence_labelled_opinion(tmp_path, mode, subj, 
 
 
 def test_checkthat_flag_on_the_command_line(tiny_model_dir, fixture_splits, tmp_path, monkeypatch):
-    monkeypatch.setattr("factsep.training.evaluate.split_path", lambda _: fixture_splits["train"])
+    monkeypatch.setattr(
+        "factsep.training.evaluation.evaluate.split_path", lambda _: fixture_splits["train"]
+    )
     common = ["evaluate", str(_checkthat_file(tmp_path)), "--format", "checkthat",
               "--model", str(tiny_model_dir)]
     assert main([*common, "-o", str(tmp_path / "a")]) == 0

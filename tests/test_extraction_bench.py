@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from factsep.model.predict import LabelledArticle, LabelledSentence, Labeller
-from factsep.training.extraction_bench import main, run
-from factsep.training.sentence_match import (
+from factsep.training.benchmarks.extraction_bench import main, run
+from factsep.training.benchmarks.sentence_match import (
     LabelAgreement,
     covering_sentence,
     find_sentences,

@@ -156,3 +156,22 @@ def test_window_length_is_an_inference_setting(int8_model_dir, tmp_path):
     (folder / INFERENCE_FILE).write_text(json.dumps({"window_tokens": 32}))
     assert Labeller.from_directory(folder, "int8").window_tokens == 32
     assert Labeller.from_directory(folder, "int8", window_tokens=48).window_tokens == 48
+
+
+def test_the_int8_encoder_is_built_from_fused_operators(int8_model_dir):
+    import onnx
+
+    from factsep.model.backends import ONNX_INT8_FILE
+
+    graph = onnx.load(str(int8_model_dir / ONNX_INT8_FILE)).graph
+    assert {"QAttention", "SkipLayerNormalization"} <= {node.op_type for node in graph.node}
+
+
+def test_exporting_int8_leaves_the_model_s_attention_as_it_was(tiny_model_dir, tmp_path):
+    from factsep.model.directory import load_model
+    from factsep.model.quantize import export_int8
+
+    model = load_model(tiny_model_dir)
+    before = model.tagger.encoder.config._attn_implementation
+    export_int8(model, tmp_path)
+    assert model.tagger.encoder.config._attn_implementation == before != "eager"

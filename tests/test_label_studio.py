@@ -8,8 +8,8 @@ import pytest
 
 from factsep.model.labels import LABELS
 from factsep.scripts.cli import main
-from factsep.training.authoring import build_dataset, parse_article_file, read_article_files
-from factsep.training.datacheck import check_splits
+from factsep.training.data.authoring import build_dataset, parse_article_file, read_article_files
+from factsep.training.data.datacheck import check_splits
 
 ARTICLES = {
     "port": "Port Strike Ends\n\nDock workers voted to return on Monday. I think it is good news.\n"

@@ -10,12 +10,15 @@ FORBIDDEN = {"model": ("factsep.training", "factsep.scripts"), "training": ("fac
 
 
 def imported_modules(path: Path) -> set[str]:
+    """Absolute names of the modules `path` imports, relative imports resolved."""
+    package = ["factsep", *path.parent.relative_to(ROOT).parts]
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            names.add(".".join([*base, *([node.module] if node.module else [])]))
     return names
 
 
@@ -23,8 +26,14 @@ def imported_modules(path: Path) -> set[str]:
 def test_layer_does_not_import_upwards(layer):
     offenders = [
         f"{path.name} imports {name}"
-        for path in sorted((ROOT / layer).glob("*.py"))
+        for path in sorted((ROOT / layer).rglob("*.py"))
         for name in imported_modules(path)
         if name.startswith(FORBIDDEN[layer])
     ]
     assert offenders == []
+
+
+def test_relative_imports_are_resolved_to_their_layer():
+    names = imported_modules(ROOT / "training" / "evaluation" / "evaluate.py")
+    assert "factsep.training.evaluation.metrics" in names
+    assert "factsep.training.data.dataset" in names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factsep.training.metrics import (
+from factsep.training.evaluation.metrics import (
     bootstrap_macro_f1,
     boundary_scores,
     confusion,
@@ -15,7 +15,7 @@ from factsep.training.metrics import (
     reliability_bins,
     summarise,
 )
-from factsep.training.scoring import ScoredSentence
+from factsep.training.evaluation.scoring import ScoredSentence
 
 GOLD = ["fact", "fact", "fact", "opinion", "opinion", "filler", "filler", "filler"]
 PRED = ["fact", "fact", "opinion", "opinion", "fact", "filler", "filler", "opinion"]

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from factsep.model.labels import LABELS
-from factsep.training.metrics import bootstrap_macro_f1, confusion, label_metrics
+from factsep.training.evaluation.metrics import bootstrap_macro_f1, confusion, label_metrics
 
 
 def random_labels(seed: int, n: int, labels=LABELS, missing: str | None = None):

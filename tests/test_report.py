@@ -6,9 +6,14 @@ import json
 
 import pytest
 
-from factsep.training.metrics import summarise
-from factsep.training.report import SystemResult, flat_metrics, per_label_table, write_reports
-from factsep.training.scoring import ScoredSentence
+from factsep.training.evaluation.metrics import summarise
+from factsep.training.evaluation.report import (
+    SystemResult,
+    flat_metrics,
+    per_label_table,
+    write_reports,
+)
+from factsep.training.evaluation.scoring import ScoredSentence
 
 HOSTILE = "<script>alert('x')</script> & \"quotes\""
 
@@ -94,7 +99,7 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("factsep.training.report.os.replace", interrupted)
+    monkeypatch.setattr("factsep.training.evaluation.report.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_reports(tmp_path, system("model", wrong_conf=0.95))
     assert paths["metrics.json"].read_text() == before

@@ -1,8 +1,8 @@
 import pytest
 
 from factsep.model.segment import segment
-from factsep.training.dataset import read_articles
-from factsep.training.metrics import boundary_scores
+from factsep.training.data.dataset import read_articles
+from factsep.training.evaluation.metrics import boundary_scores
 from factsep.training.paths import split_path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -271,6 +272,37 @@ def test_body_over_the_limit_gets_413_before_it_is_parsed(labeller, tiny_model_d
     for response in (declared, malformed_but_large, chunked):
         assert response.status_code == 413
         assert "request body too large" in response.json()["detail"]
+
+
+def _raw_post(url: str, head: bytes, body: bytes = b"") -> bytes:
+    """Send a whole request over a plain socket, as a client that never stops early does."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head + body)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_client_still_sending_an_oversized_body_reads_the_413(labeller, tiny_model_dir):
+    body = b'{"text": "' + b"x" * (4 * 2**20) + b'"}'  # more than the sockets buffer
+    app = create_app(labeller, tiny_model_dir, ServiceOptions(max_body_bytes=1000))
+    with serving_in_background(app) as url:
+        declared = _raw_post(url, b"POST /v1/label HTTP/1.1\r\nHost: t\r\n"
+                             b"Content-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body), body)
+        pieces = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
+                          for i in range(0, len(body), 65536))
+        chunked = _raw_post(url, b"POST /v1/label HTTP/1.1\r\nHost: t\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n", pieces + b"0\r\n\r\n")
+        waiting = _raw_post(url, b"POST /v1/label HTTP/1.1\r\nHost: t\r\n"
+                            b"Expect: 100-continue\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(body))
+    for answer in (declared, chunked, waiting):
+        assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+        assert b"request body too large" in answer
+    assert b"100 Continue" not in waiting  # the body it holds back is never asked for
 
 
 def test_default_limit_is_5_mb(labeller, tiny_model_dir):

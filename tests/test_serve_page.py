@@ -46,9 +46,11 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="factsep-chromium-")
+    # no network but loopback: every other request goes to a proxy port where nothing listens
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                 "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
@@ -111,3 +113,11 @@ def test_the_api_docs_render_without_network(browser, tiny_model_dir: Path, page
         rendered = browser.find_element(By.TAG_NAME, "body").get_property("textContent")
         rendered = rendered.replace("\u200b", "")  # Swagger UI breaks paths with these
         assert "/v1/label" in rendered
+
+
+def test_the_browser_reaches_nothing_beyond_loopback(browser):
+    """What makes the docs test a test of working offline."""
+    from selenium.common.exceptions import WebDriverException
+
+    with pytest.raises(WebDriverException, match="ERR_PROXY_CONNECTION_FAILED"):
+        browser.get("https://cdn.jsdelivr.net/")

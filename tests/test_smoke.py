@@ -15,7 +15,9 @@ def test_train_evaluate_label(tiny_base, fixture_splits, tmp_path, capsys, monke
     assert {c["precision"] for c in choice["checks"]} >= {"fp32", "int8"}
     assert main(["train", "-o", str(model), "--base", str(tiny_base), *data]) == 2  # no --force
 
-    monkeypatch.setattr("factsep.training.evaluate.split_path", lambda _: fixture_splits["train"])
+    monkeypatch.setattr(
+        "factsep.training.evaluation.evaluate.split_path", lambda _: fixture_splits["train"]
+    )
     reports = tmp_path / "reports"
     assert main(["evaluate", str(fixture_splits["test"]), "--model", str(model),
                  "-o", str(reports)]) == 0

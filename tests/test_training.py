@@ -11,7 +11,7 @@ from factsep.model.directory import load_model
 from factsep.model.predict import Labeller
 from factsep.training.augment import add_extraction_noise
 from factsep.training.config import TrainingSettings
-from factsep.training.dataset import read_articles
+from factsep.training.data.dataset import read_articles
 from factsep.training.train import save_trained, train, uses_bf16
 
 

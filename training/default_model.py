@@ -50,7 +50,7 @@ def train_model(
     With `compare_context`, both context variants are trained; the one with the better dev
     macro-F1 is saved and the card reports both on dev and test.
     """
-    from .dataset import read_articles
+    from .data.dataset import read_articles
     from .inference_paths import choose_inference_path
     from .train import evaluate_gold, save_trained, train
 

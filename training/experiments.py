@@ -24,8 +24,7 @@ from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
 
 from .config import TrainingSettings
-from .paths import REPO_ROOT, split_path
-from .scoreboard import (
+from .evaluation.scoreboard import (
     CHECKTHAT,
     REFERENCE,
     model_predictor,
@@ -33,6 +32,7 @@ from .scoreboard import (
     score_checkthat,
     write_json,
 )
+from .paths import REPO_ROOT, split_path
 from .train import save_trained, train
 
 REPORT_DIR = REPO_ROOT / "reports" / "experiments"

@@ -18,7 +18,7 @@ from factsep.model.job import Log
 from factsep.model.predict import INFERENCE_FILE, Labeller, make_backend
 from factsep.model.quantize import export_int8
 
-from .dataset import read_articles
+from .data.dataset import read_articles
 from .train import evaluate_gold
 
 MAX_MACRO_F1_LOSS = 0.005

@@ -27,10 +27,10 @@ from factsep.model.windows import Window, build_windows, collate, token_batches
 
 from .augment import add_extraction_noise
 from .config import TrainingSettings
-from .dataset import read_articles
-from .metrics import label_metrics
+from .data.dataset import read_articles
+from .evaluation.metrics import label_metrics
+from .evaluation.scoreboard import recorded_scoreboard, scoreboard_rows
 from .model_card import render_model_card
-from .scoreboard import recorded_scoreboard, scoreboard_rows
 
 
 @dataclass

@@ -21,8 +21,8 @@ from typing import Any
 
 from factsep.model.labels import LABELS
 
-from ..authoring import parse_article_file
-from ..dataset import DataError
+from .authoring import parse_article_file
+from .dataset import DataError
 
 Span = tuple[int, int, str]  # start, end, label
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from factsep.model.labels import LABELS
 
-from ..dataset import DataError
+from .dataset import DataError
 
 
 @dataclass(frozen=True)

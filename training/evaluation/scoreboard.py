@@ -1,6 +1,7 @@
 """The real-world scoreboard: the model and TF-IDF + LR on our test split and on real text.
 
-    python -m factsep.training.scoreboard --model DIR --real-news runs/real-news-dev.jsonl
+    python -m factsep.training.evaluation.scoreboard --model DIR \
+        --real-news runs/real-news-dev.jsonl
 
 scores, side by side, the model (through `Labeller`, gold spans) and the TF-IDF + LR
 baseline (trained on data/train.jsonl) on the test split, the real-news development set
@@ -26,12 +27,12 @@ from sklearn.metrics import f1_score
 from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
 
+from ..data.dataset import read_articles
+from ..model_card import file_sha256
+from ..paths import REPO_ROOT, split_path
 from .baselines import TfidfBaseline
-from .dataset import read_articles
 from .evaluate import load_gold
 from .metrics import label_metrics
-from .model_card import file_sha256
-from .paths import REPO_ROOT, split_path
 
 SCOREBOARD_FILE = REPO_ROOT / "reports" / "scoreboard.json"
 SHARED = REPO_ROOT.parent / "shared"

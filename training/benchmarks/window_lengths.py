@@ -1,7 +1,7 @@
 """Measure encoder window lengths: labelling rate and macro-F1 per length and inference path.
 
 Usage:
-  python -m factsep.training.window_lengths --model DIR --data LABELLED.jsonl \\
+  python -m factsep.training.benchmarks.window_lengths --model DIR --data LABELLED.jsonl \\
       -o reports/window-lengths.md [--lengths 64,128,256] [--precisions bf16,int8]
 
 Each length and path labels the gold sentences of the labelled file (read by path; only
@@ -22,9 +22,9 @@ from pathlib import Path
 from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
 
-from .dataset import read_articles
-from .inference_paths import MAX_MACRO_F1_LOSS
-from .metrics import label_metrics
+from ..data.dataset import read_articles
+from ..evaluation.metrics import label_metrics
+from ..inference_paths import MAX_MACRO_F1_LOSS
 
 MIN_TIMED_SENTENCES = 2000
 
@@ -70,7 +70,7 @@ def render(rows: Sequence[dict], model_dir: Path, data: Path, sentences: int) ->
         "",
         f"Model `{model_dir}`; labelled set `{data.name}` ({sentences} sentences, gold "
         "segmentation). Rate: sentences per second through windows and the encoder, warm, "
-        "one process (`python -m factsep.training.window_lengths`).",
+        "one process (`python -m factsep.training.benchmarks.window_lengths`).",
         "",
         "| path | window tokens | macro-F1 | sentences/s |",
         "|---|---:|---:|---:|",
@@ -91,7 +91,7 @@ def render(rows: Sequence[dict], model_dir: Path, data: Path, sentences: int) ->
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m factsep.training.window_lengths",
+    parser = argparse.ArgumentParser(prog="python -m factsep.training.benchmarks.window_lengths",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model directory")
     parser.add_argument("--data", required=True, help="labelled JSONL (the dataset's schema)")
@@ -104,11 +104,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = measure(model_dir, data, lengths, args.precisions.split(","))
     sentences = sum(len(a["sentences"]) for a in read_articles(data))
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.part")
-    partial.write_text(render(rows, model_dir, data, sentences), encoding="utf-8")
-    partial.replace(output)
-    output.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    _write_whole(output.with_suffix(".json"), json.dumps(rows, indent=2) + "\n")
+    _write_whole(output, render(rows, model_dir, data, sentences))
     print(output.read_text(encoding="utf-8"))
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so no half-written file is left."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 if __name__ == "__main__":

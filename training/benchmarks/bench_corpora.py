@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from .dataset import read_articles
+from ..data.dataset import read_articles
 
 CORPORA = ("test", "real", "short")
 

@@ -13,7 +13,7 @@ Reads a benchmark laid out like scrapinghub/article-extraction-benchmark (a fold
   paired with the page sentence that holds most of it, and the share of pairs with the
   same label is reported overall and per label of the true text's labelling.
 
-Run: python -m factsep.training.extraction_bench --pages DIR --truth ground-truth.json
+Run: python -m factsep.training.benchmarks.extraction_bench --pages DIR --truth ground-truth.json
 """
 
 from __future__ import annotations

@@ -24,12 +24,12 @@ from factsep.model.job import Log
 from factsep.model.labels import LABELS
 from factsep.model.predict import Article, Labeller
 
+from ..data.dataset import DataError, read_articles, read_labelled
+from ..model_card import file_sha256
+from ..paths import baseline_cache_dir, split_path
 from .baseline_cache import cached_baselines
 from .baselines import MajorityBaseline, TfidfBaseline
-from .dataset import DataError, read_articles, read_labelled
 from .metrics import boundary_scores, majority_labels, present_labels, summarise
-from .model_card import file_sha256
-from .paths import baseline_cache_dir, split_path
 from .report import REPORT_FILES, SystemResult, per_label_table, write_reports
 from .scoring import ScoredSentence
 
@@ -233,11 +233,12 @@ def run_evaluation(
     baseline_train: Path | None = None,
     checkthat_subj: str = "opinion",
     baseline_cache: Path | None = None,
+    cache_baselines: bool = True,
 ) -> dict[str, float | str]:
     """Score the model, the compared models and the baselines; write and print the report.
 
     The baselines are fitted once per training file and kept in `baseline_cache` (default:
-    `baseline_cache_dir()`).
+    `baseline_cache_dir()`); with `cache_baselines=False` they are fitted afresh and not kept.
     """
     check_report_folder(out_dir, force)
     gold = load_gold(data, data_format)
@@ -256,7 +257,7 @@ def run_evaluation(
         metrics = summarise(sentences, gold.labels, n_resamples)
         systems.append(SystemResult(f"{name} ({labeller.precision})", sentences, metrics))
     baseline_train = baseline_train or split_path("train")
-    cache = baseline_cache or baseline_cache_dir()
+    cache = (baseline_cache or baseline_cache_dir()) if cache_baselines else None
     systems += _baselines(gold, baseline_train, n_resamples, mapping, cache)
     primary = systems[0].sentences
     averaged = present_labels([s.gold for s in primary], [s.pred for s in primary], gold.labels)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from factsep.model.labels import LABELS
-from factsep.training.scoring import ScoredSentence
+from factsep.training.evaluation.scoring import ScoredSentence
 
 
 def _encode(values: Sequence[str], labels: Sequence[str]) -> np.ndarray:

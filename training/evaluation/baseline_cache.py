@@ -2,10 +2,10 @@
 
 Reading the training split and fitting the TF-IDF + logistic-regression baseline on it
 costs more than the rest of an evaluation's bookkeeping together; the fit depends only on
-the training file's bytes, the baselines' settings and scikit-learn's version, so the
-fitted baselines are pickled under a key made of those. Unpickling runs code, so an entry is
-read only when it and its folder belong to the current user and nobody else can write them;
-any other entry is refitted and replaced.
+the training file's bytes, the label order, the fitting code (`baselines.py`) and
+scikit-learn's version, so the fitted baselines are pickled under a key made of those.
+Unpickling runs code, so an entry is read only when it and its folder belong to the current
+user and nobody else can write them; any other entry is refitted and replaced.
 """
 
 from __future__ import annotations
@@ -18,20 +18,22 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from factsep.model.labels import LABELS
+
+from . import baselines
 from .baselines import MajorityBaseline, TfidfBaseline
 
 Baselines = tuple[MajorityBaseline, TfidfBaseline]
-
-# Bump when a baseline's features or classifier change: old entries are then ignored.
-TFIDF_SETTINGS_VERSION = 1
+FITTING_CODE = Path(baselines.__file__)  # a changed feature or classifier refits
 
 
 def cache_key(train_path: Path) -> str:
-    """Hex key: the training file's bytes, the baseline settings and sklearn's version."""
+    """Hex key: the training file, the label order, the fitting code and sklearn's version."""
     import sklearn
 
     digest = hashlib.sha256(Path(train_path).read_bytes())
-    digest.update(f"|tfidf-v{TFIDF_SETTINGS_VERSION}|sklearn{sklearn.__version__}".encode())
+    digest.update(hashlib.sha256(FITTING_CODE.read_bytes()).digest())
+    digest.update(f"|labels={','.join(LABELS)}|sklearn{sklearn.__version__}".encode())
     return digest.hexdigest()
 
 

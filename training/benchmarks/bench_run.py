@@ -3,7 +3,7 @@
 Imports only what `factsep label` imports on the same path (no torch for int8), so the
 start-up time and peak memory it shows are the ones a user meets. Prints one JSON line.
 
-Usage: python -m factsep.training.bench_run MODEL_DIR CORPUS PRECISION OUTPUT LAUNCHED_AT
+Usage: python -m factsep.training.benchmarks.bench_run MODEL_DIR CORPUS PRECISION OUTPUT LAUNCHED_AT
 """
 
 from __future__ import annotations

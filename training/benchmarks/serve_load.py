@@ -26,7 +26,7 @@ from pathlib import Path
 
 from factsep.model.segment import segment
 
-from .dataset import read_articles
+from ..data.dataset import read_articles
 
 Print = Callable[[str], None]
 TIMED_SENTENCES = 30

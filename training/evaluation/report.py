@@ -16,13 +16,13 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from factsep.model.labels import LABELS
-from factsep.training.metrics import (
+from factsep.training.evaluation.metrics import (
     by_genre,
     confusion,
     most_confident_mistakes,
     reliability_bins,
 )
-from factsep.training.scoring import ScoredSentence
+from factsep.training.evaluation.scoring import ScoredSentence
 
 PRIMARY_METRIC = "macro_f1"
 REPORT_FILES = ("metrics.json", "report.md", "report.html")

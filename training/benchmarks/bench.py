@@ -24,8 +24,8 @@ from factsep.model.backends import ONNX_INT8_FILE, native_bf16
 from factsep.model.labels import LABELS
 from factsep.model.precisions import PRECISIONS
 
+from ..evaluation.metrics import label_metrics
 from .bench_corpora import CORPORA, write_corpus
-from .metrics import label_metrics
 
 LIBRARIES = ("torch", "transformers", "onnxruntime", "tokenizers", "sentencex", "numpy")
 Print = Callable[[str], None]
@@ -78,7 +78,7 @@ def run_benchmark(
 def _run_child(
     model_dir: Path, corpus: Path, precision: str, output: Path, print_line: Print
 ) -> dict | None:
-    command = [sys.executable, "-m", "factsep.training.bench_run", str(model_dir),
+    command = [sys.executable, "-m", "factsep.training.benchmarks.bench_run", str(model_dir),
                str(corpus), precision, str(output), repr(time.time())]
     log = output.with_suffix(".log")
     with log.open("w+", encoding="utf-8") as stdout, log.with_suffix(".err").open(
@@ -134,8 +134,8 @@ def _print_gold_scores(
     """Macro-F1 of every path against the gold labels of the test split (gold spans)."""
     from factsep.model.predict import Labeller
 
-    from .dataset import read_articles
-    from .train import evaluate_gold
+    from ..data.dataset import read_articles
+    from ..train import evaluate_gold
 
     articles = read_articles(test_path)
     scores = {}

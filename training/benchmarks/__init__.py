@@ -1,0 +1,1 @@
+"""Benchmarks that print what they measure: speed, memory, service load, HTML extraction."""

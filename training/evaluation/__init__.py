@@ -1,0 +1,1 @@
+"""The evaluation harness: metrics, baselines, reports and the real-world scoreboard."""
