@@ -86,9 +86,7 @@ def label_inputs(
     originals: dict[str, str] = {}
 
     def emit(labelled: LabelledArticle) -> None:
-        if labelled.doc_id in originals:
-            labelled = restore_original(labelled, originals.pop(labelled.doc_id))
-        language = detect_language(labelled.text)
+        labelled, language = as_written(labelled, originals)
         if language not in (ENGLISH, UNDETERMINED):
             summary.not_english += 1
             log(f"warning: {labelled.doc_id}: the text looks like {language!r}, not English; "
@@ -101,7 +99,7 @@ def label_inputs(
     try:
         writer.begin()
         inputs = read_inputs(sources, options, warn=log)
-        articles = _remember_markdown(_articles_only(inputs, summary, strict, log), originals)
+        articles = remember_markdown(articles_only(inputs, summary, strict, log), originals)
         for labelled in label_in_groups(labeller, articles, progress.update):
             emit(labelled)
         writer.end()
@@ -161,16 +159,28 @@ def refuse_input_as_output(sources: Sequence[str], output: Path) -> None:
             raise OutputError(f"{output}: is also an input; write the output somewhere else")
 
 
-def _remember_markdown(articles: Iterable[Article], originals: dict[str, str]) -> Iterator[Article]:
+def remember_markdown(articles: Iterable[Article], originals: dict[str, str]) -> Iterator[Article]:
+    """`articles` unchanged; each Markdown article's original text is kept in `originals`."""
     for article in articles:
         if isinstance(article, MarkdownArticle):
             originals[article.doc_id] = article.original
         yield article
 
 
-def _articles_only(
+def as_written(
+    labelled: LabelledArticle, originals: dict[str, str]
+) -> tuple[LabelledArticle, str]:
+    """The article as the output shows it (a Markdown one over its original text, taken out
+    of `originals`) and its detected language: the same step for every engine."""
+    if labelled.doc_id in originals:
+        labelled = restore_original(labelled, originals.pop(labelled.doc_id))
+    return labelled, detect_language(labelled.text)
+
+
+def articles_only(
     items: Iterable[Article | InputProblem], summary: LabelSummary, strict: bool, log: Log
 ) -> Iterator[Article]:
+    """The articles among `items`; each problem is logged and recorded (`strict`: stop there)."""
     for item in items:
         if isinstance(item, Article):
             yield item

@@ -160,16 +160,28 @@ def sentence_rows(article: LabelledArticle, language: str | None = None) -> list
     ]
 
 
+def article_rows(article: LabelledArticle, language: str | None = None) -> list[dict]:
+    """The JSONL rows of one article, as every engine writes them: `sentence_rows`, and on
+    the first row `article_text`, the text the offsets index."""
+    rows = sentence_rows(article, language)
+    if rows:
+        rows[0]["article_text"] = article.text
+    return rows
+
+
+def jsonl_line(row: dict) -> str:
+    """One row as a JSONL line (UTF-8 kept readable)."""
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
 class JsonlWriter(Writer):
     """One row per sentence; an article's first row also holds `article_text`, the text its
     offsets index (for a web page: the extracted title and main text), so every
     `text[start:end]` can be checked and the article rebuilt without the input."""
 
     def write(self, article: LabelledArticle, language: str | None = None) -> None:
-        for row in sentence_rows(article, language):
-            if row["sentence_id"] == 0:
-                row["article_text"] = article.text
-            self.stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in article_rows(article, language):
+            self.stream.write(jsonl_line(row))
 
 
 class CsvWriter(Writer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import signal
@@ -30,6 +31,7 @@ EXAMPLES = """examples:
   factsep label article.txt                      # JSONL rows on standard output
   factsep label news/ -o labels.csv --format csv
   factsep label feed.jsonl --text-key body --id-key url -o out.jsonl
+  factsep label archive/ -o labels/ --engine ray --address 10.0.0.1:6379
   factsep label pages/ -o labels.jsonl          # .html/.htm pages: title + main text
   factsep suggest pages/ -n 200                  # least sure sentences, to annotate first
   factsep export label-studio labels.jsonl -o tasks.json
@@ -78,6 +80,10 @@ def _threads(threads: int | None) -> int | None:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _label_on_ray(args)
+    if args.address or args.workers:
+        raise ValueError("--address and --workers go with --engine ray")
     from factsep.model.job import label_inputs
     from factsep.model.language import start_loading_in_background
     from factsep.model.predict import Labeller
@@ -172,6 +178,43 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-key", default="id", help="JSONL field holding the article id")
     parser.add_argument("--html-key",
                         help="JSONL field holding a web page's HTML (read instead of --text-key)")
+
+
+def _label_on_ray(args: argparse.Namespace) -> int:
+    """`factsep label --engine ray`: shards and a manifest in the folder given by -o."""
+    if importlib.util.find_spec("ray") is None:
+        raise ValueError("--engine ray needs the ray extra: pip install 'factsep[ray]'")
+    if not args.output:
+        raise ValueError("--engine ray writes a folder of shards: give it with -o OUT_DIR")
+    if args.format != "jsonl":
+        raise ValueError("--engine ray writes JSONL shards; --format is not supported with it")
+    if "-" in args.inputs:
+        raise ValueError("--engine ray reads files and folders, not standard input")
+    if args.batch_tokens < 1:
+        raise ValueError("--batch-tokens must be a positive number of tokens")
+    from factsep.model.ray_job import label_on_ray
+
+    summary = label_on_ray(
+        _model_dir(args.model),
+        args.inputs,
+        Path(args.output),
+        address=args.address,
+        workers=args.workers,
+        threads=args.threads or 1,
+        precision=args.precision,
+        batch_tokens=args.batch_tokens,
+        force=args.force,
+        strict=args.strict,
+        options=_input_options(args),
+        log=_log,
+    )
+    _log(summary.line() + f" on Ray; shards and manifest in {args.output}")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if summary.articles == 0:
+        _log("error: no article could be labelled (no manifest was written)")
+        return EXIT_INCOMPLETE
+    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -370,14 +413,26 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--batch-tokens", type=int, default=4096,
                        help="batch size, in padded tokens (default: 4096)")
     label.add_argument("--threads", type=int,
-                       help="CPU threads, 1 to the number of cores (default, or 0: all cores)")
+                       help="CPU threads, 1 to the number of cores (default, or 0: all cores; "
+                       "with --engine ray: per worker, default 1)")
     _add_input_options(label)
     label.add_argument("--strict", action="store_true",
                        help="stop at the first bad input (what was labelled is kept)")
-    label.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    label.add_argument("--force", action="store_true",
+                       help="overwrite an existing output file (with --engine ray: replace an "
+                       "earlier run's shards and manifest in OUT_DIR)")
     label.add_argument("--csv-formulas", action="store_true",
                        help="with --format csv: write cells starting with = + - @ as they are "
                        "(default: a leading apostrophe stops spreadsheets running them)")
+    label.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: this process; ray: a Ray cluster, writing JSONL shards and "
+                       "a manifest.json into the folder given by -o (needs factsep[ray])")
+    label.add_argument("--address",
+                       help="with --engine ray: the cluster to join (host:port); default: start "
+                       "a local Ray instance")
+    label.add_argument("--workers", type=int,
+                       help="with --engine ray: labelling workers, each loading the model once "
+                       "and using --threads CPU threads (default: the cluster's CPUs / threads)")
     label.set_defaults(handler=cmd_label)
 
     suggest = commands.add_parser(

@@ -5,11 +5,13 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "transformers", "datasets", "onnxruntime", "sklearn", "matplotlib", "onnx")
+HEAVY = ("torch", "transformers", "datasets", "onnxruntime", "sklearn", "matplotlib", "onnx",
+         "ray", "pyarrow")
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["label", "--help"], ["label"], ["bench", "--help"], ["nonsense"]]
+    "argv", [["--help"], ["label", "--help"], ["label"], ["bench", "--help"], ["nonsense"],
+            ["label", "a.txt", "--engine", "ray"]]
 )
 def test_help_and_usage_errors_import_no_heavy_library(argv):
     script = (
