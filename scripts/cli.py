@@ -19,6 +19,7 @@ from factsep.training.paths import ARTICLES_DIR, DATA_DIR, default_model_dir, sp
 
 if TYPE_CHECKING:
     from factsep.model.inputs import InputOptions
+    from factsep.model.job import LabelSummary
 
 # Exit statuses (README, "Exit status"): each kind of outcome has its own.
 EXIT_OK = 0
@@ -109,12 +110,17 @@ def cmd_label(args: argparse.Namespace) -> int:
         formula_guard=not args.csv_formulas,
     )
     _log(summary.line() + f" [{labeller.precision}]")
+    return _label_exit_status(summary, args.strict, "no output file was written")
+
+
+def _label_exit_status(summary: LabelSummary, strict: bool, nothing_written: str) -> int:
+    """The exit status of a labelling run from its summary."""
     if summary.interrupted:
         return EXIT_INTERRUPTED
     if summary.articles == 0:
-        _log("error: no article could be labelled (no output file was written)")
+        _log(f"error: no article could be labelled ({nothing_written})")
         return EXIT_INCOMPLETE
-    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
+    return EXIT_INCOMPLETE if summary.stopped_early or (strict and summary.problems) else 0
 
 
 def _input_options(args: argparse.Namespace) -> InputOptions:
@@ -209,12 +215,7 @@ def _label_on_ray(args: argparse.Namespace) -> int:
         log=_log,
     )
     _log(summary.line() + f" on Ray; shards and manifest in {args.output}")
-    if summary.interrupted:
-        return EXIT_INTERRUPTED
-    if summary.articles == 0:
-        _log("error: no article could be labelled (no manifest was written)")
-        return EXIT_INCOMPLETE
-    return EXIT_INCOMPLETE if summary.stopped_early or (args.strict and summary.problems) else 0
+    return _label_exit_status(summary, args.strict, "no manifest was written")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
