@@ -53,6 +53,13 @@ class LabelSummary:
             text += f"; {self.not_english} not in English"
         return text
 
+    def note_language(self, doc_id: str, language: str, log: Log) -> None:
+        """Count and report an article whose detected language is not English."""
+        if language not in (ENGLISH, UNDETERMINED):
+            self.not_english += 1
+            log(f"warning: {doc_id}: the text looks like {language!r}, not English; "
+                "the model reads English, so these labels mean little")
+
 
 def label_inputs(
     labeller: Labeller,
@@ -87,10 +94,7 @@ def label_inputs(
 
     def emit(labelled: LabelledArticle) -> None:
         labelled, language = as_written(labelled, originals)
-        if language not in (ENGLISH, UNDETERMINED):
-            summary.not_english += 1
-            log(f"warning: {labelled.doc_id}: the text looks like {language!r}, not English; "
-                "the model reads English, so these labels mean little")
+        summary.note_language(labelled.doc_id, language, log)
         writer.write(labelled, language)
         summary.articles += 1
         summary.sentences += len(labelled.sentences)

@@ -25,7 +25,6 @@ import ray
 from .inputs import InputOptions, read_inputs
 from .job import LabelSummary, Log, articles_only
 from .labels import LABELS
-from .language import ENGLISH, UNDETERMINED
 from .markdown import MarkdownArticle
 from .model_files import ModelFiles
 from .outputs import OutputError
@@ -94,7 +93,9 @@ def label_on_ray(
                     output.write(rows)
                     summary.sentences += len(rows)
                     summary.labels.update(row["label"] for row in rows)
-                    _warn_not_english(rows, summary, log)
+                    for row in rows:
+                        if row["sentence_id"] == 0:
+                            summary.note_language(row["doc_id"], row["language"], log)
             nodes = sum(1 for node in ray.nodes() if node["Alive"])
     except KeyboardInterrupt:
         output.abandon()
@@ -184,15 +185,6 @@ def _article_blocks(
             }
         )
         yield ray.put(table)
-
-
-def _warn_not_english(rows: list[dict], summary: LabelSummary, log: Log) -> None:
-    """Count and report each article not in English, as the local run does."""
-    for row in rows:
-        if row["sentence_id"] == 0 and row["language"] not in (ENGLISH, UNDETERMINED):
-            summary.not_english += 1
-            log(f"warning: {row['doc_id']}: the text looks like {row['language']!r}, not "
-                "English; the model reads English, so these labels mean little")
 
 
 def refuse_input_in_output(sources: Sequence[str], out_dir: Path) -> None:

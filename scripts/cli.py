@@ -81,6 +81,8 @@ def _threads(threads: int | None) -> int | None:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    if args.batch_tokens < 1:
+        raise ValueError("--batch-tokens must be a positive number of tokens")
     if args.engine == "ray":
         return _label_on_ray(args)
     if args.address or args.workers:
@@ -92,8 +94,6 @@ def cmd_label(args: argparse.Namespace) -> int:
     start_loading_in_background()
     keep = _keep_labels(args.keep, args.format)
     threads = _threads(args.threads)
-    if args.batch_tokens < 1:
-        raise ValueError("--batch-tokens must be a positive number of tokens")
     labeller = Labeller.from_directory(
         _model_dir(args.model), args.precision, threads, args.batch_tokens
     )
@@ -196,8 +196,6 @@ def _label_on_ray(args: argparse.Namespace) -> int:
         raise ValueError("--engine ray writes JSONL shards; --format is not supported with it")
     if "-" in args.inputs:
         raise ValueError("--engine ray reads files and folders, not standard input")
-    if args.batch_tokens < 1:
-        raise ValueError("--batch-tokens must be a positive number of tokens")
     from factsep.model.ray_job import label_on_ray
 
     summary = label_on_ray(

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from factsep.model.labels import LABELS
+from factsep.model.outputs import AtomicOutput
 from factsep.model.predict import Labeller
 
 from ..data.dataset import read_articles
@@ -104,16 +105,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = measure(model_dir, data, lengths, args.precisions.split(","))
     sentences = sum(len(a["sentences"]) for a in read_articles(data))
     output.parent.mkdir(parents=True, exist_ok=True)
-    _write_whole(output.with_suffix(".json"), json.dumps(rows, indent=2) + "\n")
-    _write_whole(output, render(rows, model_dir, data, sentences))
-    print(output.read_text(encoding="utf-8"))
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file, so no half-written file is left."""
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    report = render(rows, model_dir, data, sentences)
+    for path, text in ((output.with_suffix(".json"), json.dumps(rows, indent=2) + "\n"),
+                       (output, report)):
+        sink = AtomicOutput(path, force=True)
+        sink.stream.write(text)
+        sink.commit()
+    print(report)
 
 
 if __name__ == "__main__":
