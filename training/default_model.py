@@ -33,7 +33,7 @@ def ensure_default_model(log: Log, directory: Path | None = None) -> Path:
         return directory
     log(
         f"no default model at {directory}: training it now from the repository's data "
-        "(about 20 to 25 minutes on a 2-core CPU; this happens once)"
+        "(up to about 20 minutes on a 2-core CPU; this happens once)"
     )
     return train_model(TrainingSettings(), directory, log)
 
