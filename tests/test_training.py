@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from factsep.model.directory import load_model
 from factsep.model.predict import Labeller
@@ -31,6 +32,8 @@ def test_settings_are_validated():
         TrainingSettings(label_smoothing=1.0)
     with pytest.raises(ValueError, match="bf16"):
         TrainingSettings(bf16="maybe")
+    with pytest.raises(ValueError, match="frozen_layers"):
+        TrainingSettings(frozen_layers=-1)
 
 
 def _keeps_words(original: str, noisy: str) -> bool:
@@ -55,6 +58,23 @@ def test_robust_settings_train_and_stay_repeatable(tiny_base, fixture_splits):
             for _ in range(2)]
     assert runs[0].dev == runs[1].dev
     assert uses_bf16(settings) and not uses_bf16(quick_settings(tiny_base, bf16="off"))
+
+
+def test_frozen_layers_keep_their_pretrained_weights(tiny_base, fixture_splits):
+    from transformers import AutoModel
+
+    pretrained = AutoModel.from_pretrained(tiny_base).state_dict()
+    result = train(quick_settings(tiny_base, frozen_layers=1), fixture_splits["train"],
+                   fixture_splits["dev"], log=lambda _: None)
+    trained = result.model.tagger.encoder.state_dict()
+    frozen = [k for k in trained if k.startswith(("embeddings.", "encoder.layer.0."))]
+    tuned = [k for k in trained if k.startswith("encoder.layer.1.")]
+    assert frozen and tuned
+    assert all(torch.equal(trained[k], pretrained[k]) for k in frozen)
+    assert not all(torch.equal(trained[k], pretrained[k]) for k in tuned)
+    with pytest.raises(ValueError, match="frozen_layers is 3, but the encoder has 2 layers"):
+        train(quick_settings(tiny_base, frozen_layers=3), fixture_splits["train"],
+              fixture_splits["dev"], log=lambda _: None)
 
 
 def test_settings_from_file(tmp_path):

@@ -35,6 +35,9 @@ class TrainingSettings:
     warmup_ratio: float = _setting(0.1, "share of steps with a linear warm-up")
     batch_tokens: int = _setting(2048, "padded tokens per training step (the batch size)")
     dropout: float = _setting(0.1, "dropout before the classification head")
+    frozen_layers: int = _setting(
+        0, "keep the embeddings and the lowest N encoder layers as pretrained (0: none)"
+    )
     class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
     label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss")
     noise: float = _setting(0.0, "share of training sentences given one extraction-noise edit")
@@ -50,6 +53,8 @@ class TrainingSettings:
             value, kind = getattr(self, f.name), _TYPES[f.type]
             if isinstance(value, bool) and f.type != "bool" or not isinstance(value, kind):
                 raise ValueError(f"{f.name} must be a {f.type}, not {value!r}")
+        if self.frozen_layers < 0:
+            raise ValueError("frozen_layers must be 0 (train every layer) or a positive number")
         if self.threads < 0:
             raise ValueError("threads must be 0 (torch's default) or a positive number")
         if self.context not in CONTEXT_MODES:

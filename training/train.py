@@ -68,12 +68,14 @@ def train(
         resolve_base(settings.base),
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
     )
+    freeze_lower_layers(model.tagger.encoder, settings.frozen_layers)
     rng = random.Random(settings.seed)
     windows, labels = _training_windows(model, train_articles, rng, settings)
     steps_per_epoch = len(token_batches(windows, settings.batch_tokens))
     total_steps = steps_per_epoch * settings.epochs
+    trainable = [p for p in model.tagger.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        model.tagger.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+        trainable, lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(total_steps * settings.warmup_ratio), total_steps
@@ -105,7 +107,7 @@ def train(
                 )
             loss = loss_fn(logits.float(), targets)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.tagger.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
@@ -141,6 +143,29 @@ def evaluate_gold(
     gold = [s["label"] for a in articles for s in a["sentences"]]
     pred = [LABELS[int(row.argmax())] for article_probs in probs for row in article_probs]
     return label_metrics(gold, pred, LABELS)
+
+
+def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
+    """Keep the embeddings and the `count` lowest transformer layers as pretrained.
+
+    Frozen layers are not updated and need no backward pass, so each step is cheaper, and
+    the lower layers keep the general features the encoder learned on far more text than
+    our training articles.
+    """
+    if count == 0:
+        return
+    num_layers = encoder.config.num_hidden_layers
+    layers = next(
+        (m for m in encoder.modules() if isinstance(m, nn.ModuleList) and len(m) == num_layers),
+        None,
+    )
+    if layers is None:
+        raise ValueError(f"cannot find the layers of a {type(encoder).__name__} to freeze")
+    if count > num_layers:
+        raise ValueError(f"frozen_layers is {count}, but the encoder has {num_layers} layers")
+    embeddings = getattr(encoder, "embeddings", None) or encoder.get_input_embeddings()
+    for module in (embeddings, *layers[:count]):
+        module.requires_grad_(False)
 
 
 def uses_bf16(settings: TrainingSettings) -> bool:
