@@ -147,3 +147,20 @@ def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
     assert code == EXIT_USAGE
     assert message.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "model").exists()
+
+
+def test_train_subset_leaves_out_matching_genres(tmp_path):
+    from factsep.training.experiments import write_train_subset
+
+    source = tmp_path / "train.jsonl"
+    genres = ["persona-crypto", "wire", "persona-health", "column"]
+    source.write_text(
+        "".join(json.dumps({"id": f"a{i}", "genre": g}) + "\n" for i, g in enumerate(genres)),
+        encoding="utf-8",
+    )
+    target = tmp_path / "subset.jsonl"
+    assert write_train_subset(source, ["persona-*"], target) == 2
+    kept = [json.loads(line)["genre"] for line in target.read_text(encoding="utf-8").splitlines()]
+    assert kept == ["wire", "column"]
+    with pytest.raises(SystemExit, match="leaves no training article"):
+        write_train_subset(source, ["*"], tmp_path / "none.jsonl")

@@ -7,13 +7,16 @@ trains the variant once per seed on data/train.jsonl (selected on data/dev.jsonl
 each model through `Labeller` on the test split, the real-news development set (a labelled
 JSONL built locally, never trained on), the reference article and CheckThat! dev_test, and
 writes every run's figures with their mean to `reports/experiments/NAME.json`.
+`--exclude-genre 'persona-*'` trains on the training split without those genres (an ablation).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import fields, replace
@@ -44,48 +47,87 @@ def run_variant(
     seeds: Sequence[int],
     real_news: Path | None,
     keep_models: Path | None = None,
+    exclude_genres: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train and score `settings` once per seed; return the record (runs and means).
 
     With `keep_models`, each seed's model is saved as `keep_models/NAME-sSEED` (with its card).
+    With `exclude_genres` (shell-style patterns), articles of matching genres are left out of
+    training; dev, test and every yardstick stay whole.
     """
-    runs = []
-    for seed in seeds:
-        result = train(
-            replace(settings, seed=seed),
-            split_path("train"),
-            split_path("dev"),
-            monitor={"real_news": real_news} if real_news is not None else None,
-        )
-        if keep_models is not None:
-            data = {split: split_path(split) for split in ("train", "dev", "test")}
-            save_trained(result, keep_models / f"{name}-s{seed}", data, split_path("test"))
-        predict = model_predictor(Labeller(result.model))
-        run: dict[str, Any] = {
-            "seed": seed,
-            "seconds": round(result.seconds, 1),
-            "best_epoch": result.best_epoch,
-            "epoch_scores": result.epoch_scores,
-            "dev_macro_f1": result.dev["macro_f1"],
-            "test": score_articles(predict, split_path("test")),
-            "reference_correct": score_articles(predict, REFERENCE)["correct"],
-        }
-        if real_news is not None:
-            run["real_news"] = score_articles(predict, real_news)
-        if CHECKTHAT.is_file():
-            run["checkthat_dev_test"] = score_checkthat(predict, CHECKTHAT)
-        print(json.dumps({"variant": name, **_headline(run)}), flush=True)
-        runs.append(run)
-    return {
+    with tempfile.TemporaryDirectory() as scratch:
+        train_path = split_path("train")
+        train_articles = None
+        if exclude_genres:
+            train_path = Path(scratch) / "train.jsonl"
+            train_articles = write_train_subset(split_path("train"), exclude_genres, train_path)
+        runs = [
+            _run_seed(name, replace(settings, seed=seed), train_path, real_news, keep_models)
+            for seed in seeds
+        ]
+    record: dict[str, Any] = {
         "name": name,
         "settings": settings.to_dict(),
         "seeds": list(seeds),
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "mean": {
-            key: statistics.mean(_headline(r)[key] for r in runs) for key in _headline(runs[0])
-        },
-        "runs": runs,
     }
+    if exclude_genres:
+        record["excluded_genres"] = list(exclude_genres)
+        record["train_articles"] = train_articles
+    record["mean"] = {
+        key: statistics.mean(_headline(r)[key] for r in runs) for key in _headline(runs[0])
+    }
+    record["runs"] = runs
+    return record
+
+
+def write_train_subset(source: Path, exclude_genres: Sequence[str], target: Path) -> int:
+    """Copy the articles of `source` whose genre matches no pattern to `target`; return how many."""
+    kept = 0
+    with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
+        for line in lines:
+            genre = json.loads(line).get("genre", "")
+            if not any(fnmatch.fnmatchcase(genre, pattern) for pattern in exclude_genres):
+                out.write(line)
+                kept += 1
+    if kept == 0:
+        raise SystemExit(f"--exclude-genre {' '.join(exclude_genres)} leaves no training article")
+    return kept
+
+
+def _run_seed(
+    name: str,
+    settings: TrainingSettings,
+    train_path: Path,
+    real_news: Path | None,
+    keep_models: Path | None,
+) -> dict[str, Any]:
+    """One seed: train, optionally keep the model, and score it everywhere."""
+    result = train(
+        settings,
+        train_path,
+        split_path("dev"),
+        monitor={"real_news": real_news} if real_news is not None else None,
+    )
+    if keep_models is not None:
+        data = {"train": train_path, "dev": split_path("dev"), "test": split_path("test")}
+        save_trained(result, keep_models / f"{name}-s{settings.seed}", data, split_path("test"))
+    predict = model_predictor(Labeller(result.model))
+    run: dict[str, Any] = {
+        "seed": settings.seed,
+        "seconds": round(result.seconds, 1),
+        "best_epoch": result.best_epoch,
+        "epoch_scores": result.epoch_scores,
+        "dev_macro_f1": result.dev["macro_f1"],
+        "test": score_articles(predict, split_path("test")),
+        "reference_correct": score_articles(predict, REFERENCE)["correct"],
+    }
+    if real_news is not None:
+        run["real_news"] = score_articles(predict, real_news)
+    if CHECKTHAT.is_file():
+        run["checkthat_dev_test"] = score_checkthat(predict, CHECKTHAT)
+    print(json.dumps({"variant": name, **_headline(run)}), flush=True)
+    return run
 
 
 def _headline(run: dict[str, Any]) -> dict[str, float]:
@@ -126,9 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--real-news", type=Path, help="the real-news dev set (labelled JSONL)")
     parser.add_argument("--keep-models", type=Path, metavar="DIR",
                         help="save each seed's model under DIR")
+    parser.add_argument("--exclude-genre", action="append", default=[], metavar="PATTERN",
+                        help="leave articles of matching genres out of training (repeatable)")
     args = parser.parse_args(argv)
     record = run_variant(
-        args.name, _parse_settings(args.set), args.seeds, args.real_news, args.keep_models
+        args.name, _parse_settings(args.set), args.seeds, args.real_news, args.keep_models,
+        args.exclude_genre,
     )
     write_json(record, REPORT_DIR / f"{args.name}.json")
     print(json.dumps(record["mean"], indent=2))
