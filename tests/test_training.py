@@ -10,9 +10,11 @@ import torch
 
 from factsep.model.directory import load_model
 from factsep.model.predict import Labeller
+from factsep.training import experiments
 from factsep.training.augment import add_extraction_noise
 from factsep.training.config import TrainingSettings
 from factsep.training.data.dataset import read_articles
+from factsep.training.experiments import write_train_subset
 from factsep.training.train import save_trained, train, uses_bf16
 
 
@@ -149,18 +151,45 @@ def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
     assert not (tmp_path / "model").exists()
 
 
-def test_train_subset_leaves_out_matching_genres(tmp_path):
-    from factsep.training.experiments import write_train_subset
-
-    source = tmp_path / "train.jsonl"
-    genres = ["persona-crypto", "wire", "persona-health", "column"]
-    source.write_text(
+def _write_genres(path, genres):
+    path.write_text(
         "".join(json.dumps({"id": f"a{i}", "genre": g}) + "\n" for i, g in enumerate(genres)),
         encoding="utf-8",
     )
+
+
+def test_train_subset_leaves_out_matching_genres(tmp_path):
+    source = tmp_path / "train.jsonl"
+    _write_genres(source, ["persona-crypto", "wire", "persona-health", "column"])
     target = tmp_path / "subset.jsonl"
     assert write_train_subset(source, ["persona-*"], target) == 2
     kept = [json.loads(line)["genre"] for line in target.read_text(encoding="utf-8").splitlines()]
     assert kept == ["wire", "column"]
     with pytest.raises(SystemExit, match="leaves no training article"):
         write_train_subset(source, ["*"], tmp_path / "none.jsonl")
+    with pytest.raises(SystemExit, match="'persona_\\*' matches no genre"):
+        write_train_subset(source, ["persona-*", "persona_*"], tmp_path / "typo.jsonl")
+
+
+def test_run_variant_trains_on_the_subset_and_records_it(tmp_path, monkeypatch):
+    _write_genres(tmp_path / "train.jsonl", ["persona-crypto", "wire", "column"])
+    monkeypatch.setattr(experiments, "split_path", lambda name: tmp_path / f"{name}.jsonl")
+    seen = []
+
+    def fake_run(name, settings, train_path, real_news, keep_models):
+        genres = [json.loads(line)["genre"] for line in train_path.read_text().splitlines()]
+        seen.append((settings.seed, genres))
+        return {"test": {"macro_f1": 0.5}, "reference_correct": 30, "seconds": 1.0}
+
+    monkeypatch.setattr(experiments, "_run_seed", fake_run)
+    record = experiments.run_variant("v", TrainingSettings(), [1, 2], None, None, ["persona-*"])
+    assert seen == [(1, ["wire", "column"]), (2, ["wire", "column"])]
+    assert record["excluded_genres"] == ["persona-*"] and record["train_articles"] == 2
+    assert list(record) == [
+        "name", "settings", "seeds", "finished", "excluded_genres", "train_articles", "mean",
+        "runs",
+    ]
+    seen.clear()
+    whole = experiments.run_variant("v", TrainingSettings(), [1], None, None)
+    assert seen == [(1, ["persona-crypto", "wire", "column"])]
+    assert list(whole) == ["name", "settings", "seeds", "finished", "mean", "runs"]

@@ -57,9 +57,9 @@ def run_variant(
     """
     with tempfile.TemporaryDirectory() as scratch:
         train_path = split_path("train")
-        train_articles = None
+        train_articles: int | None = None
         if exclude_genres:
-            train_path = Path(scratch) / "train.jsonl"
+            train_path = Path(scratch) / "train-genre-subset.jsonl"
             train_articles = write_train_subset(split_path("train"), exclude_genres, train_path)
         runs = [
             _run_seed(name, replace(settings, seed=seed), train_path, real_news, keep_models)
@@ -82,16 +82,33 @@ def run_variant(
 
 
 def write_train_subset(source: Path, exclude_genres: Sequence[str], target: Path) -> int:
-    """Copy the articles of `source` whose genre matches no pattern to `target`; return how many."""
+    """Copy the articles of `source` whose genre matches none of the shell-style patterns
+    (case-sensitive) to `target`, line for line; return how many were kept.
+
+    Exits with a message when a pattern matches no article's genre (a typo would otherwise
+    train on everything) or when nothing is left.
+    """
     kept = 0
+    matched: set[str] = set()
     with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
         for line in lines:
+            if not line.strip():
+                continue
             genre = json.loads(line).get("genre", "")
-            if not any(fnmatch.fnmatchcase(genre, pattern) for pattern in exclude_genres):
+            hits = {pattern for pattern in exclude_genres if fnmatch.fnmatchcase(genre, pattern)}
+            matched |= hits
+            if not hits:
                 out.write(line)
                 kept += 1
+    unmatched = [pattern for pattern in exclude_genres if pattern not in matched]
+    if unmatched:
+        raise SystemExit(
+            f"--exclude-genre {', '.join(map(repr, unmatched))} matches no genre in {source}"
+        )
     if kept == 0:
-        raise SystemExit(f"--exclude-genre {' '.join(exclude_genres)} leaves no training article")
+        raise SystemExit(
+            f"--exclude-genre {', '.join(map(repr, exclude_genres))} leaves no training article"
+        )
     return kept
 
 
@@ -169,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep-models", type=Path, metavar="DIR",
                         help="save each seed's model under DIR")
     parser.add_argument("--exclude-genre", action="append", default=[], metavar="PATTERN",
-                        help="leave articles of matching genres out of training (repeatable)")
+                        help="leave articles whose genre matches this shell-style pattern"
+                        " (quote it) out of training (repeatable)")
     args = parser.parse_args(argv)
     record = run_variant(
         args.name, _parse_settings(args.set), args.seeds, args.real_news, args.keep_models,
