@@ -152,8 +152,12 @@ def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
 
 
 def _write_genres(path, genres):
+    """A valid training file of one-sentence articles with these genres."""
+    article = {"source": "test", "text": "A fact.", "sentences": [
+        {"start": 0, "end": 7, "label": "fact"}]}
     path.write_text(
-        "".join(json.dumps({"id": f"a{i}", "genre": g}) + "\n" for i, g in enumerate(genres)),
+        "".join(json.dumps({"id": f"a{i}", "genre": g, **article}) + "\n"
+                for i, g in enumerate(genres)),
         encoding="utf-8",
     )
 

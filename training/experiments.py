@@ -27,6 +27,8 @@ from factsep.model.labels import LABELS
 from factsep.model.predict import Labeller
 
 from .config import TrainingSettings
+from .data.authoring import write_jsonl
+from .data.dataset import read_articles
 from .evaluation.scoreboard import (
     CHECKTHAT,
     REFERENCE,
@@ -82,34 +84,31 @@ def run_variant(
 
 
 def write_train_subset(source: Path, exclude_genres: Sequence[str], target: Path) -> int:
-    """Copy the articles of `source` whose genre matches none of the shell-style patterns
-    (case-sensitive) to `target`, line for line; return how many were kept.
+    """Write the articles of `source` whose genre matches none of the shell-style patterns
+    (case-sensitive) to `target`; return how many were kept.
 
     Exits with a message when a pattern matches no article's genre (a typo would otherwise
     train on everything) or when nothing is left.
     """
-    kept = 0
-    matched: set[str] = set()
-    with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
-        for line in lines:
-            if not line.strip():
-                continue
-            genre = json.loads(line).get("genre", "")
-            hits = {pattern for pattern in exclude_genres if fnmatch.fnmatchcase(genre, pattern)}
-            matched |= hits
-            if not hits:
-                out.write(line)
-                kept += 1
-    unmatched = [pattern for pattern in exclude_genres if pattern not in matched]
+    articles = read_articles(source)
+    unmatched = [
+        pattern for pattern in exclude_genres
+        if not any(fnmatch.fnmatchcase(article["genre"], pattern) for article in articles)
+    ]
     if unmatched:
         raise SystemExit(
             f"--exclude-genre {', '.join(map(repr, unmatched))} matches no genre in {source}"
         )
-    if kept == 0:
+    kept = [
+        article for article in articles
+        if not any(fnmatch.fnmatchcase(article["genre"], pattern) for pattern in exclude_genres)
+    ]
+    if not kept:
         raise SystemExit(
             f"--exclude-genre {', '.join(map(repr, exclude_genres))} leaves no training article"
         )
-    return kept
+    write_jsonl(target, kept)
+    return len(kept)
 
 
 def _run_seed(
