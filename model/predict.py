@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backends import ONNX_INT8_FILE, Backend, OnnxInt8Backend, native_bf16
+from .concurrency import ordered_map
 from .labels import LABELS
 from .model_config import (
     MAX_WINDOW_TOKENS,
@@ -188,15 +190,18 @@ class Labeller:
             )
             for _, spans in items
         ]
-        for windows, batch in self.plan_batches(items):
-            batch_probs = softmax(self.backend(batch))
-            for row, (article_index, sentence_index) in enumerate(batch.sentence_keys):
-                out[article_index].probs[sentence_index] = batch_probs[row]
-            for window in windows:
-                for (article_index, sentence_index), cut in zip(
-                    window.sentence_keys, window.truncated, strict=True
-                ):
-                    out[article_index].truncated[sentence_index] = cut
+        workers = getattr(self.backend, "concurrent_calls", 1)  # a backend of one's own: 1
+        planned = self.plan_batches(items)
+        with closing(ordered_map(lambda plan: self.backend(plan[1]), planned, workers)) as done:
+            for (windows, batch), batch_logits in done:
+                batch_probs = softmax(batch_logits)
+                for row, (article_index, sentence_index) in enumerate(batch.sentence_keys):
+                    out[article_index].probs[sentence_index] = batch_probs[row]
+                for window in windows:
+                    for (article_index, sentence_index), cut in zip(
+                        window.sentence_keys, window.truncated, strict=True
+                    ):
+                        out[article_index].truncated[sentence_index] = cut
         return out
 
     def plan_batches(

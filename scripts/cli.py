@@ -71,11 +71,13 @@ def _keep_labels(keep: str | None, fmt: str) -> tuple[str, ...]:
 
 
 def _threads(threads: int | None) -> int | None:
-    """--threads: 0 or absent means torch's default (all cores); at most this machine's cores."""
+    """--threads: 0 or absent means all cores; at most the cores this process may use."""
     if threads is None or threads == 0:
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not 1 <= threads <= (cores or 1):
+    from factsep.model.cores import available_cores
+
+    cores = available_cores()
+    if not 1 <= threads <= cores:
         raise ValueError(f"--threads must be 0 (all cores) or 1 to {cores} (this machine's cores)")
     return threads
 
@@ -137,7 +139,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ValueError(f"-n must be at least 1, not {args.n}")
     labeller = Labeller.from_directory(
-        _model_dir(args.model), args.precision, args.threads, args.batch_tokens
+        _model_dir(args.model), args.precision, _threads(args.threads), args.batch_tokens
     )
     sink = AtomicOutput(Path(args.output) if args.output else None, args.force)
     problems: list = []
@@ -351,7 +353,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.max_body_mb <= 0 or args.queue < 1:
         raise ValueError("--max-body-mb must be positive and --queue at least 1")
     model_dir = _model_dir(args.model)
-    labeller = Labeller.from_directory(model_dir, args.precision, args.threads, args.batch_tokens)
+    labeller = Labeller.from_directory(
+        model_dir, args.precision, _threads(args.threads), args.batch_tokens
+    )
     options = ServiceOptions(
         api_key=api_key, max_body_bytes=int(args.max_body_mb * 2**20), max_queue=args.queue
     )

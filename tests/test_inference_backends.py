@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -45,6 +46,40 @@ def test_int8_runs_every_window_alone_and_unpadded(int8_model_dir):
     batches = [batch for _, batch in labeller.plan_batches(items)]
     assert len(batches) == len(ARTICLES)
     assert all(batch.attention_mask.all() for batch in batches)  # no pad token anywhere
+
+
+def test_int8_windows_run_concurrently_with_the_same_results(int8_model_dir):
+    """Several windows in flight at once (one thread each) give one call's results exactly."""
+    one_at_a_time = Labeller.from_directory(int8_model_dir, "int8", threads=1)
+    concurrent = Labeller.from_directory(int8_model_dir, "int8", threads=2)
+    assert (one_at_a_time.backend.concurrent_calls, concurrent.backend.concurrent_calls) == (1, 2)
+    int8 = concurrent.backend
+    calls, lock, second_call = [], threading.Lock(), threading.Event()
+
+    class Overlapping:
+        """The first call waits until a second one has started: only concurrency lets it."""
+
+        precision, max_batch_windows, concurrent_calls = "int8", 1, 2
+
+        def __call__(self, batch):
+            with lock:
+                calls.append(batch)
+                first = len(calls) == 1
+            if first:
+                assert second_call.wait(timeout=10), "no second call ran beside the first"
+            else:
+                second_call.set()
+            return int8(batch)
+
+    concurrent.backend = Overlapping()
+    articles = [Article(str(i), text) for i, text in enumerate(ARTICLES * 3)]
+    expected = list(one_at_a_time.label_many(articles))
+    got = list(concurrent.label_many(articles))
+    assert [a.doc_id for a in got] == [a.doc_id for a in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(
+            [s.probs for s in mine.sentences], [s.probs for s in theirs.sentences]
+        )
 
 
 def test_batched_windows_share_their_padded_width():

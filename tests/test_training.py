@@ -10,11 +10,13 @@ import torch
 
 from factsep.model.directory import load_model
 from factsep.model.predict import Labeller
+from factsep.model.windows import Window, collate
 from factsep.training import experiments
 from factsep.training.augment import add_extraction_noise
 from factsep.training.config import TrainingSettings
 from factsep.training.data.dataset import read_articles
 from factsep.training.experiments import write_train_subset
+from factsep.training.token_masking import TokenMasking
 from factsep.training.train import save_trained, train, uses_bf16
 
 
@@ -36,6 +38,9 @@ def test_settings_are_validated():
         TrainingSettings(bf16="maybe")
     with pytest.raises(ValueError, match="frozen_layers"):
         TrainingSettings(frozen_layers=-1)
+    for rate in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="token_masking"):
+            TrainingSettings(token_masking=rate)
 
 
 def _keeps_words(original: str, noisy: str) -> bool:
@@ -55,11 +60,29 @@ def test_extraction_noise_keeps_the_sentence_and_is_seeded():
 
 def test_robust_settings_train_and_stay_repeatable(tiny_base, fixture_splits):
     settings = quick_settings(tiny_base, label_smoothing=0.1, noise=0.3, length_jitter=True,
-                              bf16="on", max_length=128)
+                              bf16="on", max_length=128, token_masking=0.15)
     runs = [train(settings, fixture_splits["train"], fixture_splits["dev"], log=lambda _: None)
             for _ in range(2)]
     assert runs[0].dev == runs[1].dev
     assert uses_bf16(settings) and not uses_bf16(quick_settings(tiny_base, bf16="off"))
+
+
+def test_token_masking_hides_only_sentence_tokens_and_is_seeded():
+    windows = [Window([2] + [7] * 40 + [3], [-1] + [0] * 40 + [-1], [(0, 0)]),
+               Window([2] + [8] * 20 + [3], [-1] + [0] * 20 + [-1], [(1, 0)])]
+    batch = collate(windows, pad_id=0)
+    assert TokenMasking(0.0, None, seed=1)(batch) is batch
+    masked = [TokenMasking(0.3, 4, seed=1)(batch) for _ in range(2)]
+    np.testing.assert_array_equal(masked[0].input_ids, masked[1].input_ids)  # same seed
+    masking = TokenMasking(0.3, 4, seed=1)
+    steps = [masking(batch).input_ids for _ in range(2)]
+    assert (steps[0] != steps[1]).any()  # drawn anew at each step
+    changed = masked[0].input_ids != batch.input_ids
+    assert (masked[0].input_ids[changed] == 4).all()
+    assert not changed[batch.token_sentence < 0].any()  # [CLS], [SEP] and padding stay
+    assert 6 <= changed.sum() <= 30  # about 30% of the 60 sentence tokens
+    with pytest.raises(ValueError, match="mask token"):
+        TokenMasking(0.1, None, seed=1)
 
 
 def test_frozen_layers_keep_their_pretrained_weights(tiny_base, fixture_splits):

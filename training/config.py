@@ -41,6 +41,9 @@ class TrainingSettings:
     class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
     label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss")
     noise: float = _setting(0.0, "share of training sentences given one extraction-noise edit")
+    token_masking: float = _setting(
+        0.0, "share of sentence tokens replaced by the mask token, drawn anew each step"
+    )
     length_jitter: bool = _setting(
         False, "pack each article into windows of a random length up to max_length each epoch"
     )
@@ -72,6 +75,8 @@ class TrainingSettings:
             raise ValueError("dropout and warmup_ratio must be in [0, 1)")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.noise <= 1:
             raise ValueError("label_smoothing must be in [0, 1) and noise in [0, 1]")
+        if not 0 <= self.token_masking < 1:
+            raise ValueError("token_masking must be in [0, 1)")
         if self.bf16 not in BF16_CHOICES:
             raise ValueError(f"bf16 must be one of {BF16_CHOICES}, not {self.bf16!r}")
 

@@ -31,6 +31,7 @@ from .data.dataset import read_articles
 from .evaluation.metrics import label_metrics
 from .evaluation.scoreboard import recorded_scoreboard, scoreboard_rows
 from .model_card import render_model_card
+from .token_masking import TokenMasking
 
 
 @dataclass
@@ -86,6 +87,7 @@ def train(
     )
     use_bf16 = uses_bf16(settings)
     pad_id = model.tokenizer.pad_token_id or 0
+    masking = TokenMasking.for_model(model, settings.token_masking, settings.seed)
     log(
         f"training on {len(train_articles)} articles ({len(labels)} sentences, "
         f"{len(windows)} windows), {settings.epochs} epochs of {steps_per_epoch} steps"
@@ -98,7 +100,7 @@ def train(
         if epoch > 1:  # new window boundaries each epoch: every sentence sees varied context
             windows, _ = _training_windows(model, train_articles, rng, settings)
         for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
-            batch = collate(batch_windows, pad_id)
+            batch = masking(collate(batch_windows, pad_id))
             targets = torch.tensor([labels[key] for key in batch.sentence_keys])
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
                 logits = model.tagger(
