@@ -28,8 +28,7 @@ class Backend(Protocol):
     # Windows one encoder call may hold (None: any). A path whose result for one window
     # could depend on the other windows of its batch sets 1.
     max_batch_windows: int | None
-    # Calls the Labeller may run at once from separate threads (1, also when a backend of
-    # one's own lacks it: one call at a time).
+    # Calls the Labeller may run at once from separate threads (1: one call at a time).
     concurrent_calls: int
 
     def __call__(self, batch: Batch) -> np.ndarray: ...

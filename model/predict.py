@@ -190,9 +190,11 @@ class Labeller:
             )
             for _, spans in items
         ]
-        workers = getattr(self.backend, "concurrent_calls", 1)  # a backend of one's own: 1
         planned = self.plan_batches(items)
-        with closing(ordered_map(lambda plan: self.backend(plan[1]), planned, workers)) as done:
+        calls = ordered_map(
+            lambda plan: self.backend(plan[1]), planned, self.backend.concurrent_calls
+        )
+        with closing(calls) as done:
             for (windows, batch), batch_logits in done:
                 batch_probs = softmax(batch_logits)
                 for row, (article_index, sentence_index) in enumerate(batch.sentence_keys):

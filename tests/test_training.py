@@ -174,6 +174,16 @@ def test_train_command_errors_are_one_line(tmp_path, capsys, args, message):
     assert not (tmp_path / "model").exists()
 
 
+@pytest.mark.parametrize(("pair", "message"), [
+    ("token_masking=abc", "--set token_masking=abc: token_masking must be a float"),
+    ("token_masking=1.5", "--set: token_masking must be in [0, 1)"),
+    ("masking=0.1", "unknown training setting 'masking'"),
+])
+def test_experiment_settings_errors_are_one_line(pair, message):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        experiments._parse_settings([pair])
+
+
 def _write_genres(path, genres):
     """A valid training file of one-sentence articles with these genres."""
     article = {"source": "test", "text": "A fact.", "sentences": [

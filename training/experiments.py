@@ -169,10 +169,16 @@ def _parse_settings(pairs: Sequence[str]) -> TrainingSettings:
         if key not in types:
             raise SystemExit(f"unknown training setting {key!r}")
         kind = types[key]
-        values[key] = raw.lower() in ("1", "true", "yes") if kind == "bool" else (
-            {"int": int, "float": float}.get(kind, str)(raw)
-        )
-    return TrainingSettings(**values)
+        try:
+            values[key] = raw.lower() in ("1", "true", "yes") if kind == "bool" else (
+                {"int": int, "float": float}.get(kind, str)(raw)
+            )
+        except ValueError:
+            raise SystemExit(f"--set {pair}: {key} must be a {kind}") from None
+    try:
+        return TrainingSettings(**values)
+    except ValueError as error:
+        raise SystemExit(f"--set: {error}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
