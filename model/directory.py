@@ -46,24 +46,41 @@ class LoadedModel:
     path: Path | None = None
 
 
-def new_model(base: str, settings: TaggerSettings) -> LoadedModel:
-    """A fresh classifier on top of the pretrained encoder `base` (an id or a directory)."""
+def new_model(base: str, settings: TaggerSettings, encoder_layers: int = 0) -> LoadedModel:
+    """A fresh classifier on top of the pretrained encoder `base` (an id or a directory).
+
+    `encoder_layers` > 0 keeps only that many of the encoder's lowest layers (0: all).
+    """
     if Path(base).is_dir():
         refuse_custom_code(Path(base))
-    try:
+    with _base_encoder_errors(base):
         config = AutoConfig.from_pretrained(
             base, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=False
         )
-        with _quiet_transformers():  # the unused pooler weights are expected, not news
+    if encoder_layers > config.num_hidden_layers:
+        raise ValueError(
+            f"encoder_layers is {encoder_layers}, but the encoder has "
+            f"{config.num_hidden_layers} layers"
+        )
+    config.num_hidden_layers = encoder_layers or config.num_hidden_layers
+    with _base_encoder_errors(base):
+        with _quiet_transformers():  # unused pooler (and dropped layers') weights are expected
             encoder = AutoModel.from_pretrained(
                 base, config=config, add_pooling_layer=False, trust_remote_code=False
             )
         tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
+    tagger = SentenceTagger(encoder, len(LABELS), settings.dropout)
+    return LoadedModel(tagger, tokenizer, settings)
+
+
+@contextmanager
+def _base_encoder_errors(base: str) -> Iterator[None]:
+    """Turn a loading library's error into one line naming the base."""
+    try:
+        yield
     except (OSError, ValueError, KeyError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise NotAModelError(f"{base}: cannot load it as a base encoder ({first_line})") from None
-    tagger = SentenceTagger(encoder, len(LABELS), settings.dropout)
-    return LoadedModel(tagger, tokenizer, settings)
 
 
 def save_model(model: LoadedModel, directory: Path, extra_files: dict[str, str]) -> None:

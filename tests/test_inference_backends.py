@@ -202,6 +202,28 @@ def test_the_int8_encoder_is_built_from_fused_operators(int8_model_dir):
     assert {"QAttention", "SkipLayerNormalization"} <= {node.op_type for node in graph.node}
 
 
+def test_int8_keeps_the_feed_forward_down_projections_in_fp32(int8_model_dir):
+    import onnx
+    from onnx import TensorProto
+
+    from factsep.model.backends import ONNX_INT8_FILE
+
+    graph = onnx.load(str(int8_model_dir / ONNX_INT8_FILE)).graph
+    float_weights = {
+        weight.name: tuple(weight.dims)
+        for weight in graph.initializer
+        if weight.data_type == TensorProto.FLOAT
+    }
+    float_matmuls = [
+        float_weights[node.input[1]]
+        for node in graph.node
+        if node.op_type == "MatMul" and node.input[1] in float_weights
+    ]
+    # the tiny encoder: 2 layers, width 32, intermediate 64
+    assert float_matmuls == [(64, 32), (64, 32)]
+    assert any(node.op_type == "MatMulInteger" for node in graph.node)
+
+
 def test_exporting_int8_leaves_the_model_s_attention_as_it_was(tiny_model_dir, tmp_path):
     from factsep.model.directory import load_model
     from factsep.model.quantize import export_int8

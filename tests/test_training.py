@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from factsep.model.directory import load_model
+from factsep.model.directory import load_model, save_model
 from factsep.model.predict import Labeller
 from factsep.model.windows import Window, collate
 from factsep.training import experiments
@@ -100,6 +100,24 @@ def test_frozen_layers_keep_their_pretrained_weights(tiny_base, fixture_splits):
     with pytest.raises(ValueError, match="frozen_layers is 3, but the encoder has 2 layers"):
         train(quick_settings(tiny_base, frozen_layers=3), fixture_splits["train"],
               fixture_splits["dev"], log=lambda _: None)
+
+
+def test_encoder_layers_keep_the_lowest_pretrained_layers(tiny_base, fixture_splits, tmp_path):
+    from transformers import AutoModel
+
+    result = train(quick_settings(tiny_base, encoder_layers=1, epochs=1), fixture_splits["train"],
+                   fixture_splits["dev"], log=lambda _: None)
+    assert result.model.tagger.encoder.config.num_hidden_layers == 1
+    assert not any(k.startswith("encoder.layer.1.") for k in result.model.tagger.state_dict())
+    save_model(result.model, tmp_path / "model", {})
+    reloaded = load_model(tmp_path / "model")
+    assert reloaded.tagger.encoder.config.num_hidden_layers == 1
+    assert AutoModel.from_pretrained(tiny_base).config.num_hidden_layers == 2
+    with pytest.raises(ValueError, match="encoder_layers is 3, but the encoder has 2 layers"):
+        train(quick_settings(tiny_base, encoder_layers=3), fixture_splits["train"],
+              fixture_splits["dev"], log=lambda _: None)
+    with pytest.raises(ValueError, match="encoder_layers"):
+        TrainingSettings(encoder_layers=-1)
 
 
 def test_settings_from_file(tmp_path):

@@ -35,6 +35,9 @@ class TrainingSettings:
     warmup_ratio: float = _setting(0.1, "share of steps with a linear warm-up")
     batch_tokens: int = _setting(2048, "padded tokens per training step (the batch size)")
     dropout: float = _setting(0.1, "dropout before the classification head")
+    encoder_layers: int = _setting(
+        0, "keep only the lowest N layers of the pretrained encoder (0: all of them)"
+    )
     frozen_layers: int = _setting(
         0, "keep the embeddings and the lowest N encoder layers as pretrained (0: none)"
     )
@@ -56,6 +59,8 @@ class TrainingSettings:
             value, kind = getattr(self, f.name), _TYPES[f.type]
             if isinstance(value, bool) and f.type != "bool" or not isinstance(value, kind):
                 raise ValueError(f"{f.name} must be a {f.type}, not {value!r}")
+        if self.encoder_layers < 0:
+            raise ValueError("encoder_layers must be 0 (every layer) or a positive number")
         if self.frozen_layers < 0:
             raise ValueError("frozen_layers must be 0 (train every layer) or a positive number")
         if self.threads < 0:

@@ -68,6 +68,7 @@ def train(
     model = new_model(
         resolve_base(settings.base),
         TaggerSettings(settings.context, settings.max_length, settings.dropout),
+        settings.encoder_layers,
     )
     freeze_lower_layers(model.tagger.encoder, settings.frozen_layers)
     rng = random.Random(settings.seed)
