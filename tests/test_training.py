@@ -248,3 +248,21 @@ def test_run_variant_trains_on_the_subset_and_records_it(tmp_path, monkeypatch):
     whole = experiments.run_variant("v", TrainingSettings(), [1], None, None)
     assert seen == [(1, ["persona-crypto", "wire", "column"])]
     assert list(whole) == ["name", "settings", "seeds", "finished", "mean", "runs"]
+
+
+def test_the_card_explains_the_default_settings_only_for_a_default_model(tmp_path):
+    from factsep.model.labels import LABELS
+    from factsep.training.model_card import render_model_card
+    from factsep.training.train import TrainingResult
+
+    scores = {f"{m}_{label}": 0.5 for m in ("precision", "recall", "f1") for label in LABELS}
+    data = tmp_path / "train.jsonl"
+    data.write_text("{}\n")
+
+    def card(settings: TrainingSettings) -> str:
+        result = TrainingResult(model=None, settings=settings, seconds=1.0, best_epoch=1,
+                                dev={**scores, "macro_f1": 0.5}, test=None)
+        return render_model_card(result, {"train": data}, {})
+
+    assert "## Why these settings" in card(TrainingSettings(seed=7, threads=2))
+    assert "## Why these settings" not in card(TrainingSettings(epochs=2))

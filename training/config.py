@@ -42,13 +42,13 @@ class TrainingSettings:
         0, "keep the embeddings and the lowest N encoder layers as pretrained (0: none)"
     )
     class_weighting: bool = _setting(True, "weight the loss by inverse label frequency")
-    label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss")
-    noise: float = _setting(0.0, "share of training sentences given one extraction-noise edit")
+    label_smoothing: float = _setting(0.1, "label smoothing of the cross-entropy loss")
+    noise: float = _setting(0.15, "share of training sentences given one extraction-noise edit")
     token_masking: float = _setting(
         0.0, "share of sentence tokens replaced by the mask token, drawn anew each step"
     )
     length_jitter: bool = _setting(
-        False, "pack each article into windows of a random length up to max_length each epoch"
+        True, "pack each article into windows of a random length up to max_length each epoch"
     )
     bf16: str = _setting("auto", "bf16 autocast in training: auto (where the CPU has it), on, off")
     seed: int = _setting(42, "the one seed; every other seed derives from it")
