@@ -86,7 +86,7 @@ def down_projections(graph_path: Path) -> list[str]:
 
 def lower_half(nodes: list[str]) -> list[str]:
     """The first half of `nodes` (graph order: the layers nearest the input), at least one."""
-    return nodes[: max(1, len(nodes) // 2)] if nodes else []
+    return nodes[: max(1, len(nodes) // 2)]
 
 
 def _export_fp32(model: LoadedModel, path: Path) -> Path:
