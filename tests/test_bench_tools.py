@@ -1,10 +1,14 @@
-"""The benchmark corpora and the window-length recommendation."""
+"""The benchmark corpora, the window-length recommendation and peak-memory figures."""
 
 import json
+import os
 import random
+import subprocess
+import sys
 
 from factsep.model.segment import segment
 from factsep.training.benchmarks.bench_corpora import generate_article, write_corpus
+from factsep.training.benchmarks.peak_memory import peak_rss_mb
 from factsep.training.benchmarks.window_lengths import recommend
 
 
@@ -33,3 +37,15 @@ def test_recommended_window_is_the_fastest_within_half_a_point():
         {"precision": "int8", "window_tokens": 64, "macro_f1": 0.880, "sentences_per_second": 500},
     ]
     assert recommend(rows)["window_tokens"] == 128
+
+
+def test_a_child_process_reports_its_own_peak_memory_not_its_parents():
+    ballast = b"\x01" * (400 * 2**20)  # written, so resident in this (the parent) process
+    child = subprocess.run(
+        [sys.executable, "-c", "from factsep.training.benchmarks.peak_memory import "
+         "peak_rss_mb; print(peak_rss_mb())"],
+        capture_output=True, text=True, check=True,
+    )
+    assert peak_rss_mb() >= 400 and peak_rss_mb(os.getpid()) >= 400
+    assert float(child.stdout) < 200, "the child's figure carries its parent's peak"
+    del ballast

@@ -85,17 +85,14 @@ def _run_child(
         "w+", encoding="utf-8"
     ) as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)  # the child's own peak memory
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.wait()
         stdout.seek(0)
         stderr.seek(0)
         lines, errors = stdout.read().splitlines(), stderr.read().strip().splitlines()
     if process.returncode != 0 or not lines:
         print_line(f"{precision} on {corpus.name}: failed: {(errors or ['no message'])[-1]}")
         return None
-    row = json.loads(lines[-1])
-    row["peak_rss_mb"] = usage.ru_maxrss / 1024
-    return row
+    return json.loads(lines[-1])
 
 
 def _labels(output: Path) -> list[str]:

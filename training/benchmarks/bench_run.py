@@ -20,6 +20,7 @@ def measure(model_dir: Path, corpus: Path, precision: str, output: Path, launche
     from factsep.model.job import label_inputs
     from factsep.model.predict import Article, Labeller, article_chunks
     from factsep.model.segment import segment
+    from factsep.training.benchmarks.peak_memory import peak_rss_mb
 
     labeller = Labeller.from_directory(model_dir, precision)
     ready = time.time()
@@ -48,6 +49,7 @@ def measure(model_dir: Path, corpus: Path, precision: str, output: Path, launche
         "encoder_seconds": encoder_seconds,
         "encoder_sentences": sentences,
         "torch_imported": "torch" in sys.modules,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

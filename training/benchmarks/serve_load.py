@@ -27,6 +27,7 @@ from pathlib import Path
 from factsep.model.segment import segment
 
 from ..data.dataset import read_articles
+from .peak_memory import peak_rss_mb
 
 Print = Callable[[str], None]
 TIMED_SENTENCES = 30
@@ -54,11 +55,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
 
 
 async def _load(url: str, articles: list[str], timed: str, clients: int, seconds: float) -> dict:
@@ -167,7 +163,7 @@ def run_serve_load(
     try:
         _wait_healthy(url, server)
         result = asyncio.run(_load(url, articles, timed, clients, seconds))
-        result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
+        result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(60)
