@@ -17,7 +17,7 @@ from factsep.training.config import TrainingSettings
 from factsep.training.data.dataset import read_articles
 from factsep.training.experiments import write_train_subset
 from factsep.training.token_masking import TokenMasking
-from factsep.training.train import save_trained, train, uses_bf16
+from factsep.training.train import save_trained, symmetric_kl, train, uses_bf16
 
 
 def quick_settings(base, **changes) -> TrainingSettings:
@@ -41,6 +41,8 @@ def test_settings_are_validated():
     for rate in (-0.1, 1.0):
         with pytest.raises(ValueError, match="token_masking"):
             TrainingSettings(token_masking=rate)
+    with pytest.raises(ValueError, match="consistency"):
+        TrainingSettings(consistency=-0.5)
 
 
 def _keeps_words(original: str, noisy: str) -> bool:
@@ -60,11 +62,22 @@ def test_extraction_noise_keeps_the_sentence_and_is_seeded():
 
 def test_robust_settings_train_and_stay_repeatable(tiny_base, fixture_splits):
     settings = quick_settings(tiny_base, label_smoothing=0.1, noise=0.3, length_jitter=True,
-                              bf16="on", max_length=128, token_masking=0.15)
+                              bf16="on", max_length=128, token_masking=0.15,
+                              consistency=1.0)
     runs = [train(settings, fixture_splits["train"], fixture_splits["dev"], log=lambda _: None)
             for _ in range(2)]
     assert runs[0].dev == runs[1].dev
     assert uses_bf16(settings) and not uses_bf16(quick_settings(tiny_base, bf16="off"))
+
+
+def test_symmetric_kl_is_the_mean_of_both_directions():
+    a = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    b = torch.tensor([[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
+    p, q = a.softmax(-1), b.softmax(-1)
+    by_hand = ((p * (p / q).log()).sum(-1) + (q * (q / p).log()).sum(-1)).mean() / 2
+    assert torch.isclose(symmetric_kl(a, b), by_hand)
+    assert torch.isclose(symmetric_kl(a, b), symmetric_kl(b, a))
+    assert symmetric_kl(a, a).item() == pytest.approx(0.0, abs=1e-7)
 
 
 def test_token_masking_hides_only_sentence_tokens_and_is_seeded():

@@ -47,6 +47,11 @@ class TrainingSettings:
     token_masking: float = _setting(
         0.0, "share of sentence tokens replaced by the mask token, drawn anew each step"
     )
+    consistency: float = _setting(
+        0.0,
+        "weight of the R-Drop consistency loss: the symmetric KL divergence between two "
+        "dropout passes over each batch (0: one pass, no consistency term)",
+    )
     length_jitter: bool = _setting(
         True, "pack each article into windows of a random length up to max_length each epoch"
     )
@@ -82,6 +87,8 @@ class TrainingSettings:
             raise ValueError("label_smoothing must be in [0, 1) and noise in [0, 1]")
         if not 0 <= self.token_masking < 1:
             raise ValueError("token_masking must be in [0, 1)")
+        if self.consistency < 0:
+            raise ValueError("consistency must be 0 (off) or a positive weight")
         if self.bf16 not in BF16_CHOICES:
             raise ValueError(f"bf16 must be one of {BF16_CHOICES}, not {self.bf16!r}")
 

@@ -23,7 +23,7 @@ from factsep.model.directory import LoadedModel, TaggerSettings, new_model, save
 from factsep.model.job import Log
 from factsep.model.labels import LABEL2ID, LABELS
 from factsep.model.predict import Labeller
-from factsep.model.windows import Window, build_windows, collate, token_batches
+from factsep.model.windows import Batch, Window, build_windows, collate, token_batches
 
 from .augment import add_extraction_noise
 from .config import TrainingSettings
@@ -103,12 +103,7 @@ def train(
         for batch_windows in _shuffled_batches(windows, settings.batch_tokens, rng):
             batch = masking(collate(batch_windows, pad_id))
             targets = torch.tensor([labels[key] for key in batch.sentence_keys])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                logits = model.tagger(
-                    batch.input_ids, batch.attention_mask, batch.token_sentence,
-                    batch.num_sentences,
-                )
-            loss = loss_fn(logits.float(), targets)
+            loss = _batch_loss(model, batch, targets, loss_fn, settings.consistency, use_bf16)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
@@ -132,6 +127,42 @@ def train(
     return TrainingResult(
         model, settings, dev, None, time.perf_counter() - started, best[1], epoch_scores
     )
+
+
+def _batch_loss(
+    model: LoadedModel,
+    batch: Batch,
+    targets: torch.Tensor,
+    loss_fn: nn.Module,
+    consistency: float,
+    use_bf16: bool,
+) -> torch.Tensor:
+    """The batch's cross-entropy; with `consistency`, R-Drop's loss over two dropout passes.
+
+    R-Drop (Liang et al., 2021) runs the batch twice, so dropout draws two sub-networks, and
+    adds `consistency` times the symmetric KL divergence between their label distributions to
+    the mean of their cross-entropies: predictions must not hinge on any one path.
+    """
+    passes = 2 if consistency else 1
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+        logits = [
+            model.tagger(
+                batch.input_ids, batch.attention_mask, batch.token_sentence, batch.num_sentences
+            ).float()
+            for _ in range(passes)
+        ]
+    loss = sum(loss_fn(pass_logits, targets) for pass_logits in logits) / passes
+    if consistency:
+        loss = loss + consistency * symmetric_kl(*logits)
+    return loss
+
+
+def symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of (KL(a || b) + KL(b || a)) / 2 between the softmaxes of two logit sets."""
+    log_a, log_b = torch.log_softmax(logits_a, dim=-1), torch.log_softmax(logits_b, dim=-1)
+    a_from_b = nn.functional.kl_div(log_b, log_a, reduction="batchmean", log_target=True)
+    b_from_a = nn.functional.kl_div(log_a, log_b, reduction="batchmean", log_target=True)
+    return (a_from_b + b_from_a) / 2
 
 
 def evaluate_gold(
