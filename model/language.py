@@ -49,7 +49,18 @@ def _load_quietly() -> None:
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of `text`'s language, or `und` when there is too little to tell."""
     sample = text[:SAMPLE_CHARS]
-    if sum(c.isalpha() for c in sample) < MIN_LETTERS:
+    if not _has_letters(sample, MIN_LETTERS):
         return UNDETERMINED
     language, _ = _identifier().classify(sample)
     return str(language)
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """Whether `text` holds at least `count` letters; stops reading once it has seen them."""
+    seen = 0
+    for character in text:
+        if character.isalpha():
+            seen += 1
+            if seen >= count:
+                return True
+    return False

@@ -45,3 +45,12 @@ def test_a_background_load_and_first_uses_share_one_identifier(counted_loads):
 def test_too_little_text_is_undetermined_without_loading_the_model(counted_loads):
     assert language.detect_language("Hi!") == language.UNDETERMINED
     assert counted_loads == []
+
+
+def test_the_letter_threshold_counts_letters_not_characters(counted_loads):
+    nineteen_letters = "abcde 12345 fghij 67890 klmno !!! pqrs ... 2026"
+    assert sum(c.isalpha() for c in nineteen_letters) == language.MIN_LETTERS - 1
+    assert language.detect_language(nineteen_letters) == language.UNDETERMINED
+    assert counted_loads == []
+    language.detect_language(nineteen_letters + " t")  # the twentieth letter: now it asks the model
+    assert counted_loads == [1]
