@@ -1,58 +1,49 @@
 """Which language an article is in, cheaply: the model reads English, so others get a warning.
 
-py3langid (a maintained fork of langid.py; its naive Bayes model ships inside the package
-as a numpy archive, loaded without pickle) classifies the first few thousand characters.
-Too little text, or a guess under 50% confidence, is `und` (undetermined), which never warns.
-Loading that model takes most of a second (LZMA decompression, which releases the GIL), so a
-command that is about to load a labeller starts it in a background thread first.
+CLD2, Chromium's compact language detector (through pycld2), reads the first few thousand
+characters. Its tables are compiled into the extension, so nothing loads at start-up and a
+call takes microseconds. Too little text, or a guess CLD2 does not call reliable, is `und`
+(undetermined), which never warns.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+import re
+
+import pycld2
 
 ENGLISH = "en"
 UNDETERMINED = "und"
 SAMPLE_CHARS = 4000  # enough to be sure; keeps a 5 MB article fast
 MIN_LETTERS = 20
-MIN_CONFIDENCE = 0.5
 
-
-_loading = threading.Lock()
-_loaded: list[Any] = []  # the identifier, once loaded
-
-
-def _identifier() -> Any:
-    with _loading:
-        if not _loaded:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _loaded.append(LanguageIdentifier.from_model_file(
-                MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
-            ))
-    return _loaded[0]
-
-
-def start_loading_in_background() -> None:
-    """Load the identifier in a daemon thread, so that it overlaps with loading the model."""
-    threading.Thread(target=_load_quietly, name="factsep-language", daemon=True).start()
-
-
-def _load_quietly() -> None:
-    try:
-        _identifier()
-    except Exception:  # noqa: BLE001  (the first use loads again and raises it where it is seen)
-        pass
+# Code points CLD2 rejects as invalid UTF-8: C0 controls but tab, newline, form feed and
+# carriage return; DEL and the C1 controls; surrogates; the noncharacters.
+_NONCHARACTERS = "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF)
+                         for plane in range(0, 0x110000, 0x10000))
+_REJECTED = re.compile(
+    f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]"
+)
+_NO_LANGUAGE = {"un", "xxx"}  # CLD2's "unknown" and "ignore"
+_CURRENT_CODES = {"iw": "he", "jw": "jv"}  # CLD2 keeps two withdrawn ISO 639-1 codes
 
 
 def detect_language(text: str) -> str:
-    """The ISO 639-1 code of `text`'s language, or `und` when there is too little to tell."""
+    """The ISO 639 code of `text`'s language, or `und` when there is too little to tell.
+
+    A text in a script CLD2 knows but whose language it cannot name is `und-` and the
+    script (`und-Copt`): not English, so it warns.
+    """
     sample = text[:SAMPLE_CHARS]
     if not _has_letters(sample, MIN_LETTERS):
         return UNDETERMINED
-    language, _ = _identifier().classify(sample)
-    return str(language)
+    reliable, _, guesses = pycld2.detect(_REJECTED.sub(" ", sample))
+    code = guesses[0][1]
+    if not reliable or code in _NO_LANGUAGE:
+        return UNDETERMINED
+    if code.startswith("xx-"):
+        return UNDETERMINED + code[2:]
+    return _CURRENT_CODES.get(code, code.split("-")[0])
 
 
 def _has_letters(text: str, count: int) -> bool:

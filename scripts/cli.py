@@ -90,10 +90,8 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.address or args.workers:
         raise ValueError("--address and --workers go with --engine ray")
     from factsep.model.job import label_inputs
-    from factsep.model.language import start_loading_in_background
     from factsep.model.predict import Labeller
 
-    start_loading_in_background()
     keep = _keep_labels(args.keep, args.format)
     threads = _threads(args.threads)
     labeller = Labeller.from_directory(

@@ -18,12 +18,10 @@ def measure(model_dir: Path, corpus: Path, precision: str, output: Path, launche
     from factsep.model.concurrency import ordered_map
     from factsep.model.inputs import read_inputs
     from factsep.model.job import label_inputs
-    from factsep.model.language import start_loading_in_background
     from factsep.model.predict import Article, Labeller, article_chunks
     from factsep.model.segment import segment
     from factsep.training.benchmarks.peak_memory import peak_rss_mb
 
-    start_loading_in_background()  # as `factsep label` does, before loading the model
     labeller = Labeller.from_directory(model_dir, precision)
     ready = time.time()
     started = time.perf_counter()
