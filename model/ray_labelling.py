@@ -40,7 +40,7 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
 # A worker process that dies (killed, out of memory, node lost) is restarted and its
 # batch is run again, up to this many times per batch.
 TASK_RETRIES = 3
-ARTICLES_PER_BATCH = 64  # at most what the local run labels together (pieces.GROUP_ARTICLES)
+ARTICLES_PER_BATCH = 64  # articles per Ray task and per object-store block
 ORIGINAL_COLUMN = "original"  # optional input column: a Markdown article's original text
 
 # The columns of `article_rows`, in its order. `language` is always set here; `truncated`
